@@ -1,0 +1,285 @@
+/**
+ * Hardware ports: the only way the board-agnostic core reaches the board.
+ *
+ * Each capability is one small interface of plain functions; a board driver
+ * (`boards/`) or a test fake implements them and hands them to the core in one
+ * `Hardware` object. Optional hardware (button, LED) is absent, not faked.
+ *
+ * Strings crossing a port are byte strings: one char per byte (0..255), as the
+ * Espruino interpreter on ESP chips stores them. A UTF-8 SSID of 3 characters
+ * may therefore be a string of length 6.
+ */
+
+/** Undoes a registration (listener, watch) made by the call that returned it. */
+export type Undo = () => void;
+
+/** Opaque timer handle returned by `ClockPort.setTimeout`. */
+export type TimerId = unknown;
+
+/** Time and timers. */
+export interface ClockPort {
+  /** Milliseconds since an arbitrary origin; never decreases. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds. */
+  setTimeout(fn: () => void, ms: number): TimerId;
+  /** Cancels a timer; unknown or fired ids are ignored. */
+  clearTimeout(id: TimerId): void;
+}
+
+/** Why a station join failed, as far as the radio tells. */
+export type JoinFailure =
+  /** The network rejected the password (reported as 722). */
+  | 'wrong_password'
+  /** No access point with that SSID answered (720). */
+  | 'no_ap_found'
+  /** Associated, but DHCP gave no address (723). */
+  | 'no_ip'
+  /** The static IP settings could not be applied (700). */
+  | 'bad_static_ip'
+  /** Any other failure (701). */
+  | 'failed';
+
+/** Security of a scanned network, spelled as the Blynk app expects. */
+export type WifiSecurity =
+  | 'OPEN' | 'WEP' | 'WPA' | 'WPA2' | 'WPA+WPA2' | 'WPA2-EAP' | 'WPA3' | 'WPA2+WPA3' | 'unknown';
+
+/** One network seen by a scan. */
+export interface ScanEntry {
+  /** Network name (byte string, may be empty for hidden networks). */
+  ssid: string;
+  /** Access point MAC, `AA:BB:CC:DD:EE:FF`. */
+  bssid: string;
+  /** Signal strength in dBm. */
+  rssi: number;
+  /** Security mode. */
+  sec: WifiSecurity;
+  /** Radio channel. */
+  ch: number;
+  /** True for a hidden network (ESP8266 reports it). */
+  hidden: boolean;
+}
+
+/** Static IPv4 settings for the station (dotted quads; `dns2` may be empty). */
+export interface StaticIp {
+  /** Device address. */
+  ip: string;
+  /** Subnet mask. */
+  mask: string;
+  /** Gateway. */
+  gw: string;
+  /** Primary DNS server. */
+  dns: string;
+  /** Secondary DNS server, or ''. */
+  dns2: string;
+}
+
+/** Access point settings. */
+export interface ApOptions {
+  /** SSID, at most 31 bytes. */
+  ssid: string;
+  /** WPA2 password (8..63 chars), or '' for an open network. */
+  password: string;
+}
+
+/** Station join settings. */
+export interface JoinOptions {
+  /** Network to join. */
+  ssid: string;
+  /** Its password, '' for open networks. */
+  password: string;
+  /** DHCP host name to announce. */
+  hostname: string;
+  /** Static IPv4 settings, or null for DHCP. */
+  staticIp: StaticIp | null;
+}
+
+/** Something the radio reports on its own. */
+export type WifiEvent =
+  /** The number of phones joined to our access point changed. */
+  | { type: 'stations'; count: number }
+  /** The station link to the router was lost after a successful join. */
+  | { type: 'lost'; reason: string };
+
+/** The Wi-Fi radio: our access point, the station link and scans. */
+export interface WifiPort {
+  /** Starts the access point at 192.168.4.1; `cb(err)` with an error text on failure. */
+  startAP(opts: ApOptions, cb: (err: string | null) => void): void;
+  /** Stops the access point (no-op when it is down). */
+  stopAP(): void;
+  /**
+   * Joins a network. `cb(null)` once associated with an IP address, or
+   * `cb(reason)` when the radio gives up. The core keeps its own timeout: a
+   * driver may never call back.
+   */
+  join(opts: JoinOptions, cb: (err: JoinFailure | null) => void): void;
+  /** Drops the station link (no-op when not joined). */
+  leave(): void;
+  /** True while the station is joined and has an IP address. */
+  isJoined(): boolean;
+  /** Scans for networks; `cb` gets every network seen (possibly none). */
+  scan(cb: (list: ScanEntry[]) => void): void;
+  /** Station MAC, `AA:BB:CC:DD:EE:FF`. */
+  staMac(): string;
+  /** Access point MAC, `AA:BB:CC:DD:EE:FF`. */
+  apMac(): string;
+  /** Subscribes to radio events. */
+  onEvent(fn: (ev: WifiEvent) => void): Undo;
+}
+
+/** An HTTP request as the board's server received it. */
+export interface HttpRequest {
+  /** Request method, e.g. `GET`. */
+  method: string;
+  /** Path and query exactly as received (byte string, not decoded). */
+  url: string;
+  /** Header fields; names as the board reports them. */
+  headers: { [name: string]: string };
+  /** Subscribes to body chunks (byte strings). */
+  onData(fn: (chunk: string) => void): void;
+  /** Subscribes to the end of the request (body complete or client gone). */
+  onEnd(fn: () => void): void;
+}
+
+/** The response to one HTTP request. */
+export interface HttpResponse {
+  /** Sends the status line and headers. */
+  writeHead(status: number, headers: { [name: string]: string }): void;
+  /** Sends a body chunk (byte string). */
+  write(chunk: string): void;
+  /** Finishes the response, optionally with a last chunk, and closes it. */
+  end(chunk?: string): void;
+  /** Calls `fn` each time written data has left and more can be written. */
+  onDrain(fn: () => void): void;
+}
+
+/** A listening HTTP server. */
+export interface HttpServer {
+  /** Stops listening and drops open connections. */
+  close(): void;
+}
+
+/** HTTP server capability. */
+export interface HttpPort {
+  /** Listens on `port`; `handler` runs for each request. */
+  listen(port: number, handler: (req: HttpRequest, res: HttpResponse) => void): HttpServer;
+}
+
+/** Where a UDP datagram came from. */
+export interface UdpPeer {
+  /** Sender IPv4 address. */
+  address: string;
+  /** Sender port. */
+  port: number;
+}
+
+/** A bound UDP socket. */
+export interface UdpSocket {
+  /** Sends a datagram (byte string). */
+  send(data: string, port: number, address: string): void;
+  /** Closes the socket. */
+  close(): void;
+}
+
+/** UDP capability. */
+export interface UdpPort {
+  /** Binds `port`; `onMessage` gets each datagram as a byte string. */
+  bind(port: number, onMessage: (data: string, from: UdpPeer) => void): UdpSocket;
+}
+
+/** Callbacks of a TCP/TLS client socket. `onClose` comes exactly once, last. */
+export interface SocketHandlers {
+  /** Connection established. */
+  onConnect(): void;
+  /** Bytes received (byte string). */
+  onData(data: string): void;
+  /** Connection failed or broke: `dns`, `tls`, `refused` or other text. */
+  onError(reason: string): void;
+  /** Connection closed (after an error too). */
+  onClose(): void;
+}
+
+/** An open TCP/TLS client socket. */
+export interface Socket {
+  /** Sends bytes (byte string). */
+  write(data: string): void;
+  /** Closes the connection; `onClose` follows. */
+  close(): void;
+}
+
+/** TCP/TLS client capability. */
+export interface NetPort {
+  /** True if the board can open TLS connections. */
+  tls: boolean;
+  /** Opens a connection to `host:port`, over TLS if `tls` is set. */
+  connect(opts: { host: string; port: number; tls: boolean }, handlers: SocketHandlers): Socket;
+}
+
+/** Key-value flash (Espruino `Storage`): whole files by name. */
+export interface FlashPort {
+  /**
+   * Reads a file, or `length` bytes of it from `offset`; undefined if it does
+   * not exist, '' past its end.
+   */
+  read(name: string, offset?: number, length?: number): string | undefined;
+  /**
+   * Replaces a file (the old copy is deleted first: a power cut during the
+   * write loses it). Returns false if the write failed.
+   */
+  write(name: string, data: string): boolean;
+  /** Deletes a file (no-op when absent). */
+  erase(name: string): void;
+}
+
+/** A push button, already debounced and with polarity applied by the driver. */
+export interface ButtonPort {
+  /** Calls `fn(pressed)` at every logical edge. */
+  watch(fn: (pressed: boolean) => void): Undo;
+  /** True while the button is held down. */
+  isPressed(): boolean;
+}
+
+/** A status LED: single, RGB or one WS2812 pixel; the driver applies brightness and polarity. */
+export interface LedPort {
+  /**
+   * Shows a colour, each channel 0..255. A single-colour LED shows the
+   * brightest channel.
+   */
+  show(r: number, g: number, b: number): void;
+}
+
+/** The chip itself. */
+export interface SystemPort {
+  /** Board family for the cloud (`ESP32`, `ESP8266`). */
+  board: string;
+  /** Restarts the chip; never returns control to a useful state. */
+  reboot(): void;
+  /**
+   * Chip id as a byte string: the 6-byte station MAC on ESP8266, the 8-byte
+   * efuse value on ESP32.
+   */
+  chipId(): string;
+  /** Writes a line to the console. */
+  log(line: string): void;
+}
+
+/** Every port, handed to the core in one object. */
+export interface Hardware {
+  /** Time and timers. */
+  clock: ClockPort;
+  /** The Wi-Fi radio. */
+  wifi: WifiPort;
+  /** HTTP server. */
+  http: HttpPort;
+  /** UDP sockets (DNS). */
+  udp: UdpPort;
+  /** TCP/TLS client sockets (cloud). */
+  net: NetPort;
+  /** Flash files. */
+  flash: FlashPort;
+  /** Reboot, chip id, console. */
+  system: SystemPort;
+  /** Configuration button, if the board has one. */
+  button?: ButtonPort;
+  /** Status LED, if the board has one. */
+  led?: LedPort;
+}
