@@ -1,0 +1,132 @@
+/**
+ * Configuration button: turns logical press/release edges into the Edgent
+ * gestures.
+ *
+ * - The hold is measured on release: shorter than `PRESS_MIN_MS` is a bounce
+ *   and ignored, anything under `RESET_HOLD_MS` is a press (`onPress(ms)`),
+ *   `RESET_HOLD_MS` or more is a configuration reset (`onReset()`).
+ * - While held, `onHold('hint')` at `HOLD_HINT_MS` and `onHold('reset')` at
+ *   `RESET_HOLD_MS` let the LED show what a release would do; the release
+ *   announces `onHold('none')` (only after a stage was announced) before the
+ *   press or reset.
+ * - A release while released is ignored. A press while pressed means a release
+ *   was lost: the hold restarts from the new press (announcing `none` if a
+ *   stage was shown), so a lost edge can never add up to a reset. A lost
+ *   release is also noticed when a stage timer finds the button up: the hold
+ *   is dropped without a press or reset.
+ * - At most one timer runs, only while held. `start()` is idempotent and
+ *   measures from the start if the button is already down; `stop()` removes
+ *   the watch and the timer, and no callback fires after it.
+ */
+
+import { ButtonPort, ClockPort, TimerId, Undo } from './ports';
+
+/** Shortest hold, in ms, that counts as a press; anything shorter is a bounce. */
+export const PRESS_MIN_MS = 50;
+/** Hold time, in ms, after which `onHold('hint')` is announced. */
+export const HOLD_HINT_MS = 3000;
+/** Hold time, in ms, from which a release resets the configuration. */
+export const RESET_HOLD_MS = 10000;
+
+/** What a release would do now: nothing special, a hint is shown, or reset. */
+export type HoldStage = 'none' | 'hint' | 'reset';
+
+/** Options of `createButton`. */
+export interface ButtonOptions {
+  /** The button, debounced and with polarity applied by the driver. */
+  button: ButtonPort;
+  /** Time and timers. */
+  clock: ClockPort;
+  /** Released after `PRESS_MIN_MS` up to (not including) `RESET_HOLD_MS`; gets the hold time in ms. */
+  onPress?: (heldMs: number) => void;
+  /** Released after at least `RESET_HOLD_MS`. */
+  onReset: () => void;
+  /** The hold stage changed: `hint` at `HOLD_HINT_MS`, `reset` at `RESET_HOLD_MS`, `none` on release. */
+  onHold?: (stage: HoldStage) => void;
+}
+
+/** A running button watcher. */
+export interface Button {
+  /** Starts watching (idempotent). */
+  start(): void;
+  /** Stops watching and clears every timer; no callback fires afterwards. */
+  stop(): void;
+  /** True while the button is held (and the watcher is started). */
+  isHeld(): boolean;
+}
+
+/** Creates a button watcher; call `start()` to begin. */
+export function createButton(opts: ButtonOptions): Button {
+  const button = opts.button;
+  const clock = opts.clock;
+  let _undo: Undo | null = null;
+  let _t: TimerId | null = null;
+  let _since = -1;
+  let _stage: HoldStage = 'none';
+
+  function clear(): void {
+    if (_t !== null) {
+      clock.clearTimeout(_t);
+      _t = null;
+    }
+  }
+
+  function arm(): void {
+    const ms = (_stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (clock.now() - _since);
+    _t = clock.setTimeout(onTimer, ms > 0 ? ms : 0);
+  }
+
+  function drop(): void {
+    _since = -1;
+    clear();
+    if (_stage !== 'none') {
+      _stage = 'none';
+      opts.onHold!('none');
+    }
+  }
+
+  function onTimer(): void {
+    _t = null;
+    // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
+    if (!button.isPressed()) return drop();
+    _stage = _stage === 'none' ? 'hint' : 'reset';
+    if (_stage === 'hint') arm();
+    opts.onHold!(_stage);
+  }
+
+  function press(): void {
+    _since = clock.now();
+    if (opts.onHold) arm();
+  }
+
+  function onEdge(pressed: boolean): void {
+    const since = _since;
+    const held = clock.now() - since;
+    drop();
+    if (!_undo) return;
+    if (pressed) press();
+    else if (since < 0) return;
+    else if (held >= RESET_HOLD_MS) opts.onReset();
+    else if (held >= PRESS_MIN_MS && opts.onPress) opts.onPress(held);
+  }
+
+  return {
+    start: function () {
+      if (_undo) return;
+      _undo = button.watch(onEdge);
+      if (button.isPressed()) press();
+    },
+    stop: function () {
+      if (_undo) {
+        _undo();
+        _undo = null;
+      }
+      clear();
+      _since = -1;
+      _stage = 'none';
+    },
+    isHeld: function () {
+      return _since >= 0;
+    }
+  };
+}

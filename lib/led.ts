@@ -1,0 +1,131 @@
+/**
+ * Status LED: plays the Edgent pattern of the current state.
+ *
+ * - `PATTERNS` maps each state to a colour and either beats (durations in ms
+ *   alternating on, off, … starting with on) or a breathing wave period.
+ *   States without an entry (ERROR, BOOT, SWITCH_TO_STA) play the ERROR row.
+ * - A button hold overrides the state: `hint` breathes white, `reset` blinks
+ *   white fast; `none` restarts the state's pattern.
+ * - Every pattern change restarts from its first beat; setting the current
+ *   state again changes nothing.
+ * - Breathing updates the intensity every `BREATH_STEP_MS` along a raised
+ *   cosine: off at the start of the period, full at its middle, off again.
+ * - One self-rescheduling timer plays everything. Without an LED nothing runs.
+ *   Before the first `setState` the LED is left alone (turned off if a hold
+ *   ends before it); `stop()` turns it off and forgets the state.
+ */
+
+import { ClockPort, LedPort, TimerId } from './ports';
+import { State } from './types';
+import { HoldStage } from './button';
+
+/**
+ * Interval, in ms, between intensity updates of a breathing wave: 20 updates
+ * a second look smooth and cost ESP8266 little CPU (a 5 s wave is 100 steps).
+ */
+export const BREATH_STEP_MS = 50;
+
+/** One row of the table: `_c` colour 0xRRGGBB, then `_b` beats or `_p` breathing period in ms. */
+interface Pattern {
+  _c: number;
+  _b?: number[];
+  _p?: number;
+}
+
+const PATTERNS: { [k in State | HoldStage]?: Pattern } = {
+  WAIT_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
+  RESET_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
+  CONFIGURING: { _c: 0x0d36ff, _b: [200, 200] },
+  CONNECTING_NET: { _c: 0x2effb9, _b: [50, 500] },
+  CONNECTING_CLOUD: { _c: 0x2effb9, _b: [100, 100] },
+  RUNNING: { _c: 0x2effb9, _p: 5000 },
+  OTA_UPGRADE: { _c: 0xa700ff, _b: [50, 50] },
+  ERROR: { _c: 0xff1008, _b: [80, 100, 80, 1000] },
+  hint: { _c: 0xffffff, _p: 1000 },
+  reset: { _c: 0xffffff, _b: [100, 100] }
+};
+
+/** Options of `createIndicator`. */
+export interface IndicatorOptions {
+  /** The LED; absent on boards without one (every call is then a no-op). */
+  led?: LedPort;
+  /** Time and timers. */
+  clock: ClockPort;
+}
+
+/** The state indicator. */
+export interface Indicator {
+  /** Shows the pattern of `s` (restarted; unchanged if `s` is the current state). */
+  setState(s: State): void;
+  /** Overrides the pattern while the button is held; `none` returns to the state's pattern. */
+  setHold(stage: HoldStage): void;
+  /** Clears the timer and turns the LED off. */
+  stop(): void;
+}
+
+/** Creates the state indicator for `opts.led`. */
+export function createIndicator(opts: IndicatorOptions): Indicator {
+  const led = opts.led;
+  const clock = opts.clock;
+  let _state: State | '' = '';
+  let _hold: HoldStage = 'none';
+  let _pat: Pattern | undefined;
+  let _i = 0;
+  let _t: TimerId | null = null;
+
+  function noop(): void {}
+
+  if (!led) return { setState: noop, setHold: noop, stop: noop };
+
+  function clear(): void {
+    if (_t !== null) {
+      clock.clearTimeout(_t);
+      _t = null;
+    }
+  }
+
+  function step(): void {
+    const p = _pat!;
+    let k: number;
+    let ms: number;
+    if (p._b) {
+      k = _i % 2 ? 0 : 1;
+      ms = p._b[_i];
+      _i = (_i + 1) % p._b.length;
+    } else {
+      const n = Math.round(p._p! / BREATH_STEP_MS);
+      k = (1 - Math.cos((2 * Math.PI * _i) / n)) / 2;
+      ms = BREATH_STEP_MS;
+      _i = (_i + 1) % n;
+    }
+    _t = clock.setTimeout(step, ms);
+    led!.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
+  }
+
+  function restart(): void {
+    clear();
+    _i = 0;
+    _pat = _hold !== 'none' ? PATTERNS[_hold] : _state ? PATTERNS[_state] || PATTERNS.ERROR : undefined;
+    if (_pat) step();
+    else led!.show(0, 0, 0);
+  }
+
+  return {
+    setState: function (s) {
+      if (s === _state) return;
+      _state = s;
+      if (_hold === 'none') restart();
+    },
+    setHold: function (stage) {
+      if (stage === _hold) return;
+      _hold = stage;
+      restart();
+    },
+    stop: function () {
+      clear();
+      _state = '';
+      _hold = 'none';
+      led.show(0, 0, 0);
+    }
+  };
+}

@@ -1,0 +1,169 @@
+/**
+ * Fakes around the state machine for its unit tests: a radio whose joins the
+ * test answers, a cloud link the test drives, an in-memory store, a service
+ * spy and a system port counting reboots.
+ */
+import sinon from 'sinon';
+import { createMachine, Machine, MachineOptions, StoreLike } from '../../lib/machine';
+import { copyRecord, defaultRecord } from '../../lib/record';
+import { CloudEvent, CloudLink, CloudTarget, ConfigRecord } from '../../lib/types';
+import { JoinFailure, JoinOptions, WifiEvent, WifiPort } from '../../lib/ports';
+import { timerClock } from '../fakes/clock';
+
+/** A valid 32-char token. */
+export const TOKEN = 'abcdefghijklmnopqrstuvwxyzAB-_01';
+
+/** A stored, provisioned record. */
+export function provisioned(over?: Partial<ConfigRecord>): ConfigRecord {
+  return Object.assign(defaultRecord(), { valid: true, ssid: 'Home', pass: 'secret12', token: TOKEN, fwVer: '1.0.0' }, over || {});
+}
+
+/** A radio whose join results the test decides. */
+export class RigWifi implements WifiPort {
+  aps: Array<{ ssid: string; password: string }> = [];
+  apUp = false;
+  apError: string | null = null;
+  joins: Array<JoinOptions & { cb: (err: JoinFailure | null) => void }> = [];
+  joined = false;
+  leaves = 0;
+  private fns: Array<(ev: WifiEvent) => void> = [];
+
+  startAP(opts: { ssid: string; password: string }, cb: (err: string | null) => void): void {
+    if (this.apError) return cb(this.apError);
+    this.aps.push({ ssid: opts.ssid, password: opts.password });
+    this.apUp = true;
+    cb(null);
+  }
+  stopAP(): void { this.apUp = false; }
+  join(opts: JoinOptions, cb: (err: JoinFailure | null) => void): void {
+    this.joins.push(Object.assign({}, opts, { cb }));
+  }
+  leave(): void {
+    this.leaves++;
+    this.joined = false;
+  }
+  isJoined(): boolean { return this.joined; }
+  scan(cb: (list: never[]) => void): void { cb([]); }
+  staMac(): string { return '24:0A:C4:00:11:22'; }
+  apMac(): string { return '26:0A:C4:00:11:22'; }
+  onEvent(fn: (ev: WifiEvent) => void): () => void {
+    this.fns.push(fn);
+    return () => { this.fns = this.fns.filter((f) => f !== fn); };
+  }
+  /** Answers join number `i` (default: the latest). */
+  finishJoin(err: JoinFailure | null, i?: number): void {
+    if (!err) this.joined = true;
+    this.joins[i === undefined ? this.joins.length - 1 : i].cb(err);
+  }
+  /** Fires a radio event at every subscriber. */
+  emit(ev: WifiEvent): void {
+    if (ev.type === 'lost') this.joined = false;
+    this.fns.slice().forEach((f) => f(ev));
+  }
+}
+
+/** A cloud link the test drives. */
+export class RigCloud implements CloudLink {
+  targets: CloudTarget[] = [];
+  connected = false;
+  meta: Array<[string, string]> = [];
+  private fns: Array<(ev: CloudEvent) => void> = [];
+
+  connect(t: CloudTarget): void {
+    this.targets.push(t);
+    this.connected = true;
+  }
+  disconnect(): void { this.connected = false; }
+  setMeta(key: string, value: string): void { this.meta.push([key, value]); }
+  onEvent(fn: (ev: CloudEvent) => void): () => void {
+    this.fns.push(fn);
+    return () => { this.fns = this.fns.filter((f) => f !== fn); };
+  }
+  /** Reports an event as the real client would (only while a link is wanted). */
+  emit(ev: CloudEvent): void {
+    if (!this.connected) return;
+    if (ev.type !== 'online' && ev.type !== 'command') this.connected = false;
+    this.fns.slice().forEach((f) => f(ev));
+  }
+}
+
+/** An in-memory store with the real store's result codes. */
+export class RigStore implements StoreLike {
+  record: ConfigRecord;
+  saves: ConfigRecord[] = [];
+  erases = 0;
+  failErase = false;
+  constructor(initial?: ConfigRecord) { this.record = initial ? copyRecord(initial) : defaultRecord(); }
+  load(): ConfigRecord { return copyRecord(this.record); }
+  save(rec: ConfigRecord): string {
+    if (JSON.stringify(rec) === JSON.stringify(this.record)) return 'unchanged';
+    this.record = copyRecord(rec);
+    this.saves.push(copyRecord(rec));
+    return 'saved';
+  }
+  erase(fwVer: string): string {
+    if (this.failErase) return 'failed';
+    this.erases++;
+    this.record = Object.assign(defaultRecord(), { fwVer });
+    return 'saved';
+  }
+}
+
+/** Everything around one machine. */
+export interface MachineRig {
+  machine: Machine;
+  options: MachineOptions;
+  wifi: RigWifi;
+  cloud: RigCloud;
+  store: RigStore;
+  service: { running: boolean };
+  log: string[];
+  reboots: number;
+  held: boolean;
+  /** Advances fake time in `step` ms until the radio is asked to join again. */
+  waitJoin(clock: sinon.SinonFakeTimers, step?: number): void;
+}
+
+/** Builds a machine on fakes; `stored` is the record in flash at boot. */
+export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipId?: string): MachineRig {
+  const wifi = new RigWifi();
+  const cloud = new RigCloud();
+  const store = new RigStore(stored);
+  const service = { running: false };
+  const r = {
+    wifi, cloud, store, service, log: [] as string[], reboots: 0, held: false
+  } as MachineRig;
+  const options: MachineOptions = Object.assign({
+    hw: {
+      clock: timerClock,
+      wifi,
+      http: { listen: () => ({ close() {} }) },
+      udp: { bind: () => ({ send() {}, close() {} }) },
+      net: { tls: false, connect: () => ({ write() {}, close() {} }) },
+      flash: { read: () => undefined, write: () => true, erase() {} },
+      system: {
+        board: 'ESP32',
+        reboot: () => { r.reboots++; },
+        chipId: () => chipId || '\x24\x0a\xc4\x00\x11\x22',
+        log: (l: string) => { r.log.push(l); }
+      }
+    },
+    store,
+    cloud,
+    services: [{ start: () => { service.running = true; }, stop: () => { service.running = false; } }],
+    apSsid: 'Blynk Test-4KN8',
+    apPassword: '',
+    fwVer: '1.0.0',
+    tls: false,
+    isHeld: () => r.held,
+    debug: true
+  }, opts || {});
+  r.options = options;
+  r.machine = createMachine(options);
+  r.waitJoin = (clock, step) => {
+    const n = wifi.joins.length;
+    for (let i = 0; i < 100000 && wifi.joins.length === n; i++) clock.tick(step || 100);
+    if (wifi.joins.length === n) throw new Error('no new join attempt');
+  };
+  return r;
+}
