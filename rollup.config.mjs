@@ -68,7 +68,8 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
         compress: { passes: 2 },
         // Internal fields start with `_`: Espruino keeps every property name in RAM.
         mangle: { properties: { regex: /^_/ } },
-        format: { comments: false },
+        // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).
+        format: { comments: false, ascii_only: true },
       }),
       check,
     ],

@@ -234,6 +234,23 @@ const RULES = [
     },
   },
   {
+    id: 'non-ascii',
+    description:
+      'Non-ASCII characters in strings, regexes or names: the board has no Unicode, so one character ' +
+      'becomes several bytes and lengths and binary protocols break; write \\xNN escapes.',
+    source(source, ctx) {
+      try {
+        for (const token of acorn.tokenizer(source, { ecmaVersion: 'latest', locations: true })) {
+          if (/[^\x00-\x7e]/.test(source.slice(token.start, token.end))) {
+            ctx.report(/** @type {Located} */ (token), 'non-ASCII character; on the board it is several bytes: escape it (\\xNN)');
+          }
+        }
+      } catch {
+        // Text that even the latest grammar cannot tokenize: the es5-syntax hit covers it.
+      }
+    },
+  },
+  {
     id: 'replace-string-fn',
     description:
       "`.replace('literal', fn)`: with a string pattern Espruino inserts the function's source " +

@@ -153,6 +153,13 @@ const CASES: Record<string, { caught: Array<{ source: string; line: number }>; p
     ],
     passed: ['var s = "\\u0041";', 'var s = "\\\\u{41}";', 'var r = /a\\u0041/;'],
   },
+  'non-ascii': {
+    caught: [
+      { source: 'var a = 1;\nvar s = "\u00c0";', line: 2 },
+      { source: 'var r = /caf\u00e9/;', line: 1 },
+    ],
+    passed: ['var s = "\\xC0\\x0C";', '// caf\u00e9 in a comment is harmless\nvar s = "\\u00e9";'],
+  },
   'replace-string-fn': {
     caught: [
       { source: 'var t = s.replace("b", function () { return "c"; });', line: 1 },
