@@ -65,7 +65,8 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
       }),
       terser({
         ecma: 5,
-        compress: { passes: 2 },
+        // Espruino does not hoist: every var and function declaration goes first in its scope.
+        compress: { passes: 2, hoist_vars: true, hoist_funs: true },
         // Internal fields start with `_`: Espruino keeps every property name in RAM.
         mangle: { properties: { regex: /^_/ } },
         // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).

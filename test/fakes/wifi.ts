@@ -30,33 +30,42 @@ export class FakeWifi implements WifiPort {
   leaves = 0;
   /** Result of `startAP` (null = success), delivered synchronously. */
   apError: string | null = null;
+  /** True between a successful `startAP` and `stopAP`. */
+  apUp = false;
   /** Station MAC. */
   sta = '5C:CF:7F:00:11:22';
   /** Access point MAC. */
   ap = '5E:CF:7F:00:11:22';
   joined = false;
   private pendingScans: Array<(list: ScanEntry[]) => void> = [];
-  private pendingJoins: Array<(err: JoinFailure | null) => void> = [];
+  private joinCbs: Array<((err: JoinFailure | null) => void) | null> = [];
   private listeners: Array<(ev: WifiEvent) => void> = [];
 
   startAP(opts: ApOptions, cb: (err: string | null) => void): void {
     this.apStarts.push(opts);
+    if (!this.apError) this.apUp = true;
     cb(this.apError);
   }
 
   stopAP(): void {
     this.apStops++;
+    this.apUp = false;
   }
 
   join(opts: JoinOptions, cb: (err: JoinFailure | null) => void): void {
     this.joins.push(opts);
-    this.pendingJoins.push(cb);
+    this.joinCbs.push(cb);
   }
 
-  /** Answers the oldest pending join. */
-  finishJoin(err: JoinFailure | null): void {
-    const cb = this.pendingJoins.shift();
+  /**
+   * Answers join number `index` of `joins` (default: the oldest unanswered
+   * one), even one the code under test has given up on.
+   */
+  finishJoin(err: JoinFailure | null, index?: number): void {
+    const i = index === undefined ? this.joinCbs.findIndex((cb) => cb !== null) : index;
+    const cb = i >= 0 ? this.joinCbs[i] : null;
     if (!cb) throw new Error('no pending join');
+    this.joinCbs[i] = null;
     this.joined = err === null;
     cb(err);
   }
@@ -108,8 +117,9 @@ export class FakeWifi implements WifiPort {
     };
   }
 
-  /** Fires a radio event to every listener. */
+  /** Fires a radio event to every listener (`lost` also drops the station link). */
   fire(ev: WifiEvent): void {
+    if (ev.type === 'lost') this.joined = false;
     for (const fn of this.listeners.slice()) fn(ev);
   }
 

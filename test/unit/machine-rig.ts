@@ -7,7 +7,7 @@ import sinon from 'sinon';
 import { createMachine, Machine, MachineOptions, StoreLike } from '../../lib/machine';
 import { copyRecord, defaultRecord } from '../../lib/record';
 import { CloudEvent, CloudLink, CloudTarget, ConfigRecord } from '../../lib/types';
-import { JoinFailure, JoinOptions, WifiEvent, WifiPort } from '../../lib/ports';
+import { FakeWifi } from '../fakes/wifi';
 import { timerClock } from '../fakes/clock';
 
 /** A valid 32-char token. */
@@ -16,50 +16,6 @@ export const TOKEN = 'abcdefghijklmnopqrstuvwxyzAB-_01';
 /** A stored, provisioned record. */
 export function provisioned(over?: Partial<ConfigRecord>): ConfigRecord {
   return Object.assign(defaultRecord(), { valid: true, ssid: 'Home', pass: 'secret12', token: TOKEN, fwVer: '1.0.0' }, over || {});
-}
-
-/** A radio whose join results the test decides. */
-export class RigWifi implements WifiPort {
-  aps: Array<{ ssid: string; password: string }> = [];
-  apUp = false;
-  apError: string | null = null;
-  joins: Array<JoinOptions & { cb: (err: JoinFailure | null) => void }> = [];
-  joined = false;
-  leaves = 0;
-  private fns: Array<(ev: WifiEvent) => void> = [];
-
-  startAP(opts: { ssid: string; password: string }, cb: (err: string | null) => void): void {
-    if (this.apError) return cb(this.apError);
-    this.aps.push({ ssid: opts.ssid, password: opts.password });
-    this.apUp = true;
-    cb(null);
-  }
-  stopAP(): void { this.apUp = false; }
-  join(opts: JoinOptions, cb: (err: JoinFailure | null) => void): void {
-    this.joins.push(Object.assign({}, opts, { cb }));
-  }
-  leave(): void {
-    this.leaves++;
-    this.joined = false;
-  }
-  isJoined(): boolean { return this.joined; }
-  scan(cb: (list: never[]) => void): void { cb([]); }
-  staMac(): string { return '24:0A:C4:00:11:22'; }
-  apMac(): string { return '26:0A:C4:00:11:22'; }
-  onEvent(fn: (ev: WifiEvent) => void): () => void {
-    this.fns.push(fn);
-    return () => { this.fns = this.fns.filter((f) => f !== fn); };
-  }
-  /** Answers join number `i` (default: the latest). */
-  finishJoin(err: JoinFailure | null, i?: number): void {
-    if (!err) this.joined = true;
-    this.joins[i === undefined ? this.joins.length - 1 : i].cb(err);
-  }
-  /** Fires a radio event at every subscriber. */
-  emit(ev: WifiEvent): void {
-    if (ev.type === 'lost') this.joined = false;
-    this.fns.slice().forEach((f) => f(ev));
-  }
 }
 
 /** A cloud link the test drives. */
@@ -113,7 +69,7 @@ export class RigStore implements StoreLike {
 export interface MachineRig {
   machine: Machine;
   options: MachineOptions;
-  wifi: RigWifi;
+  wifi: FakeWifi;
   cloud: RigCloud;
   store: RigStore;
   service: { running: boolean };
@@ -126,7 +82,9 @@ export interface MachineRig {
 
 /** Builds a machine on fakes; `stored` is the record in flash at boot. */
 export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipId?: string): MachineRig {
-  const wifi = new RigWifi();
+  const wifi = new FakeWifi();
+  wifi.sta = '24:0A:C4:00:11:22';
+  wifi.ap = '26:0A:C4:00:11:22';
   const cloud = new RigCloud();
   const store = new RigStore(stored);
   const service = { running: false };

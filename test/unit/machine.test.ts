@@ -101,7 +101,7 @@ describe('state machine', () => {
     it('blank record: WAIT_CONFIG with the access point, then the services', () => {
       boot();
       assert.equal(m.state(), 'WAIT_CONFIG');
-      assert.deepEqual(r.wifi.aps, [{ ssid: 'Blynk Test-4KN8', password: '' }]);
+      assert.deepEqual(r.wifi.apStarts, [{ ssid: 'Blynk Test-4KN8', password: '' }]);
       assert.equal(r.service.running, true);
       assert.deepEqual(r.log.filter((l) => l.includes('=>')), ['BOOT => WAIT_CONFIG']);
     });
@@ -109,7 +109,7 @@ describe('state machine', () => {
     it('valid record: CONNECTING_NET with the stored network, no access point', () => {
       boot({}, provisioned());
       assert.equal(m.state(), 'CONNECTING_NET');
-      assert.equal(r.wifi.aps.length, 0);
+      assert.equal(r.wifi.apStarts.length, 0);
       assert.equal(r.wifi.joins[0].ssid, 'Home');
       assert.equal(r.wifi.joins[0].password, 'secret12');
       assert.equal(r.wifi.joins[0].hostname, 'Blynk-Test-4KN8');
@@ -129,7 +129,7 @@ describe('state machine', () => {
       m.start();
       m.start();
       assert.deepEqual(seen, ['BOOT>WAIT_CONFIG']);
-      assert.equal(r.wifi.aps.length, 1);
+      assert.equal(r.wifi.apStarts.length, 1);
     });
   });
 
@@ -140,17 +140,17 @@ describe('state machine', () => {
       assert.equal(m.state(), 'CONFIGURING');
       m.portal({ type: 'board_info' });
       assert.equal(m.state(), 'CONFIGURING');
-      r.wifi.emit({ type: 'stations', count: 1 });
+      r.wifi.fire({ type: 'stations', count: 1 });
       assert.equal(m.state(), 'CONFIGURING');
-      r.wifi.emit({ type: 'stations', count: 0 });
+      r.wifi.fire({ type: 'stations', count: 0 });
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.service.running, true, 'portal stays up across the revert');
-      assert.equal(r.wifi.aps.length, 1, 'the AP is not restarted');
+      assert.equal(r.wifi.apStarts.length, 1, 'the AP is not restarted');
     });
 
     it('a station leaving in WAIT_CONFIG changes nothing', () => {
       boot();
-      r.wifi.emit({ type: 'stations', count: 0 });
+      r.wifi.fire({ type: 'stations', count: 0 });
       assert.equal(m.state(), 'WAIT_CONFIG');
     });
 
@@ -319,7 +319,7 @@ describe('state machine', () => {
 
     it('losing Wi-Fi while joining changes nothing', () => {
       boot({}, provisioned());
-      r.wifi.emit({ type: 'lost', reason: 'beacon_timeout' });
+      r.wifi.fire({ type: 'lost', reason: 'beacon_timeout' });
       assert.equal(m.state(), 'CONNECTING_NET');
     });
 
@@ -344,7 +344,7 @@ describe('state machine', () => {
         assert.ok(gaps[i] >= base && gaps[i] <= base * 1.5 + 100, `gap ${i} = ${gaps[i]} for base ${base}`);
       }
       assert.ok(new Set(gaps.slice(-5)).size > 1, 'jitter varies between attempts');
-      assert.equal(r.wifi.aps.length, 0);
+      assert.equal(r.wifi.apStarts.length, 0);
       assert.equal(m.state(), 'CONNECTING_NET');
     });
 
@@ -377,7 +377,7 @@ describe('state machine', () => {
       assert.equal(r.store.record.valid, true, 'good credentials are never abandoned');
       clock.tick(ERROR_REBOOT_MS + REBOOT_DELAY_MS);
       assert.equal(r.reboots, 1);
-      assert.equal(r.wifi.aps.length, 0);
+      assert.equal(r.wifi.apStarts.length, 0);
     });
 
     it('router down at boot for an hour: no AP, online once it returns', () => {
@@ -393,7 +393,7 @@ describe('state machine', () => {
         clock.tick(1000);
         assert.equal(m.state(), 'CONNECTING_NET');
       }
-      assert.equal(r.wifi.aps.length, 0);
+      assert.equal(r.wifi.apStarts.length, 0);
       assert.ok(r.wifi.joins.length > 20, `kept trying (${r.wifi.joins.length} joins)`);
       if (r.wifi.joins.length === answered) r.waitJoin(clock, 1000);
       r.wifi.finishJoin(null);
@@ -484,7 +484,7 @@ describe('state machine', () => {
     it('Wi-Fi lost -> CONNECTING_NET', () => {
       boot({}, provisioned());
       r.wifi.finishJoin(null);
-      r.wifi.emit({ type: 'lost', reason: 'x' });
+      r.wifi.fire({ type: 'lost', reason: 'x' });
       assert.equal(m.state(), 'CONNECTING_NET');
       assert.equal(r.cloud.connected, false);
     });
@@ -524,7 +524,7 @@ describe('state machine', () => {
 
     it('Wi-Fi lost -> CONNECTING_NET', () => {
       toRunning();
-      r.wifi.emit({ type: 'lost', reason: 'x' });
+      r.wifi.fire({ type: 'lost', reason: 'x' });
       assert.equal(m.state(), 'CONNECTING_NET');
       assert.equal(r.cloud.connected, false);
     });
@@ -622,7 +622,7 @@ describe('state machine', () => {
       m.reconfigure();
       m.portal({ type: 'config', config: staged({ ssid: 'New', pass: 'wrongpass' }), save: false });
       clock.tick(SWITCH_DELAY_MS);
-      r.wifi.finishJoin('wrong_password');
+      r.wifi.finishJoin('wrong_password', r.wifi.joins.length - 1);
       assert.equal(m.state(), 'ERROR');
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.record.ssid, 'Home');

@@ -1,0 +1,42 @@
+/**
+ * Starting product firmware at boot, exactly once.
+ *
+ * Espruino runs boot code at every power-up, fires `E.on('init')` afterwards,
+ * fires `E.on('kill')` before `save()`/`reset()`, and a `save()` snapshot
+ * keeps timers, watches and listeners. `runAtBoot` stops the running
+ * instance on `kill` (so a snapshot holds none of its timers or watches),
+ * starts it again on `init`, and replaces an instance left by an earlier
+ * upload: there is never more than one.
+ */
+
+/** Something that can be stopped (e.g. the object `createEdgent` returns). */
+export interface Stoppable {
+  /** Releases every timer, watch, socket and server. */
+  stop(): void;
+}
+
+/** Runs `start` now and after every restart; stops it before save()/reset(). */
+export function runAtBoot(start: () => Stoppable): void {
+  const g = global;
+  if (g.$edgent) g.$edgent.down();
+  let app: Stoppable | null = null;
+  g.$edgent = {
+    up: function () {
+      if (!app) app = start();
+    },
+    down: function () {
+      if (app) app.stop();
+      app = null;
+    }
+  };
+  if (!g.$edgHook) {
+    g.$edgHook = true;
+    E.on('kill', function () {
+      g.$edgent.down();
+    });
+    E.on('init', function () {
+      g.$edgent.up();
+    });
+  }
+  g.$edgent.up();
+}

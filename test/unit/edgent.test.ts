@@ -1,0 +1,178 @@
+/**
+ * createEdgent wired on fake ports: option validation, the whole first
+ * provisioning (portal → Wi-Fi → cloud login → RUNNING with the record
+ * committed to flash), a rejected token, the button and LED hooks, and
+ * virtual pins.
+ */
+import { strict as assert } from 'assert';
+import sinon from 'sinon';
+import { createEdgent, Edgent, EdgentOptions } from '../../lib/edgent';
+import { Hardware } from '../../lib/ports';
+import { createStore } from '../../lib/store';
+import { FakeWifi } from '../fakes/wifi';
+import { FakeHttp } from '../fakes/http';
+import { FakeUdp } from '../fakes/udp';
+import { FakeNet } from '../fakes/net';
+import { FakeFlash } from '../fakes/flash';
+import { createFakeButton } from '../fakes/button';
+import { createFakeLed } from '../fakes/led';
+import { timerClock } from '../fakes/clock';
+import { decodeFrames, encodeResponse, fields } from '../cloud/wire';
+import { SWITCH_DELAY_MS } from '../../lib/machine';
+
+const TOKEN = 'Zx9_Yw8-Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0';
+const OPTS: EdgentOptions = { templateId: 'TMPL4abcd123', templateName: 'My Device', fwVersion: '0.1.0' };
+
+function rig() {
+  const hw: any = {
+    clock: timerClock,
+    wifi: new FakeWifi(),
+    http: new FakeHttp(),
+    udp: new FakeUdp(),
+    net: new FakeNet(false),
+    flash: new FakeFlash(),
+    system: {
+      board: 'ESP8266',
+      reboots: 0,
+      lines: [] as string[],
+      reboot: () => { hw.system.reboots++; },
+      chipId: () => '\x5c\xcf\x7f\x00\x11\x22',
+      log: (l: string) => { hw.system.lines.push(l); }
+    },
+    button: createFakeButton(),
+    led: createFakeLed()
+  };
+  return hw;
+}
+
+describe('createEdgent', () => {
+  let clock: sinon.SinonFakeTimers;
+  let dev: Edgent | null = null;
+  beforeEach(() => { clock = sinon.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }); });
+  afterEach(() => {
+    if (dev) dev.stop();
+    dev = null;
+    clock.restore();
+  });
+
+  it('rejects invalid options with TypeError', () => {
+    const hw = rig() as unknown as Hardware;
+    const bad: Array<Partial<EdgentOptions>> = [
+      { templateId: '' }, { templateName: '' }, { fwVersion: '' }, { apPrefix: 'Bad-Prefix!' },
+      { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }
+    ];
+    for (const b of bad) assert.throws(() => createEdgent(Object.assign({}, OPTS, b), hw), TypeError, JSON.stringify(b));
+  });
+
+  it('provisions end to end on fake ports and commits only after the cloud login', () => {
+    const hw = rig();
+    const d = createEdgent(OPTS, hw as unknown as Hardware);
+    dev = d;
+    const states: string[] = [];
+    d.onStateChange((s) => states.push(s));
+    d.start();
+    assert.equal(d.state(), 'WAIT_CONFIG');
+    assert.match(d.apSsid, /^Blynk My Device-[0W8N4Y1HP5DF9K6JM3C2UA7R]{4}$/);
+    assert.equal(hw.wifi.apStarts[0].ssid, d.apSsid);
+    assert.equal(hw.http.port, 80);
+    assert.equal(hw.udp.port, 53);
+
+    const info = hw.http.request({ url: '/board_info.json' });
+    const board = JSON.parse(info.body);
+    assert.equal(board.board, 'My Device');
+    assert.equal(board.ssid, d.apSsid);
+    assert.equal(board.mac, hw.wifi.sta);
+    assert.equal(board.bssid, hw.wifi.ap);
+    assert.equal(board.last_error, 0);
+    assert.equal(d.state(), 'CONFIGURING');
+
+    const cfg = hw.http.request({ url: `/config?ssid=Home&pass=secret%2012&blynk=${TOKEN}&host=cloud.local&port=8080` });
+    assert.equal(cfg.status, 200);
+    assert.equal(d.state(), 'SWITCH_TO_STA');
+    clock.tick(SWITCH_DELAY_MS);
+    assert.equal(hw.http.listening, false, 'portal down after the switch');
+    assert.equal(hw.udp.bound, false, 'DNS down after the switch');
+    assert.equal(hw.wifi.apUp, false);
+    assert.deepEqual(hw.wifi.joins[0], { ssid: 'Home', password: 'secret 12', hostname: d.apSsid.split(' ').join('-'), staticIp: null });
+    assert.equal(createStore({ flash: hw.flash }).load().valid, false, 'nothing stored before proven');
+
+    hw.wifi.finishJoin(null);
+    assert.equal(d.state(), 'CONNECTING_CLOUD');
+    const sock = hw.net.last;
+    assert.deepEqual([sock.host, sock.port, sock.tls], ['cloud.local', 8080, false]);
+    sock.accept();
+    const login = decodeFrames(Buffer.from(sock.writes.join(''), 'latin1'));
+    assert.equal(login[0].type, 29);
+    assert.equal(login[0].body.toString('latin1'), TOKEN);
+    sock.receive(encodeResponse(1, 200));
+    assert.equal(d.state(), 'RUNNING');
+    assert.equal(d.isOnline(), true);
+    const stored = createStore({ flash: hw.flash }).load();
+    assert.equal(stored.valid, true);
+    assert.equal(stored.ssid, 'Home');
+    assert.equal(stored.token, TOKEN);
+    assert.equal(stored.fwVer, '0.1.0');
+    const sent = decodeFrames(Buffer.from(sock.writes.join(''), 'latin1'));
+    assert.ok(sent.some((f) => f.type === 17 && fields(f).join('|') === `meta|set|Hotspot Name|${d.apSsid}`));
+    assert.deepEqual(states, ['WAIT_CONFIG', 'CONFIGURING', 'SWITCH_TO_STA', 'CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING']);
+
+    assert.equal(d.virtualWrite(3, 42), true);
+    const vw = decodeFrames(Buffer.from(sock.writes.join(''), 'latin1')).pop()!;
+    assert.deepEqual(fields(vw), ['vw', '3', '42']);
+  });
+
+  it('a rejected token comes back to config mode with 703 in board_info', () => {
+    const hw = rig();
+    dev = createEdgent(OPTS, hw as unknown as Hardware);
+    dev.start();
+    hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+    clock.tick(SWITCH_DELAY_MS);
+    hw.wifi.finishJoin(null);
+    hw.net.last.accept();
+    hw.net.last.receive(encodeResponse(1, 9));
+    assert.equal(dev.state(), 'WAIT_CONFIG');
+    assert.equal(JSON.parse(hw.http.request({ url: '/board_info.json' }).body).last_error, 703);
+  });
+
+  it('a 10 s button hold erases the stored config; the LED follows the state', () => {
+    const hw = rig();
+    dev = createEdgent(OPTS, hw as unknown as Hardware);
+    dev.start();
+    hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}&save=1` });
+    clock.tick(SWITCH_DELAY_MS);
+    assert.equal(createStore({ flash: hw.flash }).load().valid, true);
+    hw.led.shows.length = 0;
+    hw.button.press();
+    clock.tick(10000);
+    hw.button.release();
+    assert.equal(dev.state(), 'WAIT_CONFIG');
+    assert.equal(createStore({ flash: hw.flash }).load().valid, false);
+    const last = hw.led.shows.filter((s: { r: number; g: number; b: number }) => s.r + s.g + s.b > 0).pop()!;
+    assert.deepEqual([last.r, last.g, last.b], [0x0d, 0x36, 0xff], 'blue for WAIT_CONFIG');
+  });
+
+  it('a short press goes to the product hook and changes nothing else', () => {
+    const hw = rig();
+    const presses: number[] = [];
+    dev = createEdgent(Object.assign({}, OPTS, { onButtonPress: (ms: number) => presses.push(ms) }), hw as unknown as Hardware);
+    dev.start();
+    hw.button.press();
+    clock.tick(300);
+    hw.button.release();
+    assert.deepEqual(presses, [300]);
+    assert.equal(dev.state(), 'WAIT_CONFIG');
+  });
+
+  it('stop releases every port', () => {
+    const hw = rig();
+    dev = createEdgent(OPTS, hw as unknown as Hardware);
+    dev.start();
+    dev.stop();
+    dev = null;
+    assert.equal(hw.http.listening, false);
+    assert.equal(hw.udp.bound, false);
+    assert.equal(hw.wifi.listenerCount, 0);
+    assert.equal(hw.button.watchers, 0);
+    assert.equal(clock.countTimers(), 0);
+  });
+});
