@@ -32,9 +32,12 @@ export function joinReason(err: unknown): JoinFailure {
   return 'failed';
 }
 
-/** Maps an Espruino scan `authMode` to the app's security names. */
+/** ESP8266 scans report `authMode` as the SDK's AUTH_MODE number. */
+const AUTH_MODES = ['open', 'wep', 'wpa', 'wpa2', 'wpa_wpa2'];
+
+/** Maps an Espruino scan `authMode` (ESP32: a name, ESP8266: a number) to the app's security names. */
 export function security(authMode: unknown): WifiSecurity {
-  const m = String(authMode).toLowerCase();
+  const m = typeof authMode === 'number' ? String(AUTH_MODES[authMode]) : String(authMode).toLowerCase();
   const map: { [k: string]: WifiSecurity } = {
     open: 'OPEN', wep: 'WEP', wpa: 'WPA', wpa2: 'WPA2', wpa_wpa2: 'WPA+WPA2', wpa2_enterprise: 'WPA2-EAP',
     wpa3: 'WPA3', wpa2_wpa3: 'WPA2+WPA3'
@@ -150,7 +153,7 @@ function wifiPort(): WifiPort {
     },
     scan: function (cb) {
       try {
-        wifi.scan(function (list: Array<{ ssid: string; mac: string; rssi: number; authMode: string; channel: number; isHidden?: boolean }>) {
+        wifi.scan(function (list: Array<{ ssid: string; mac: string; rssi: number; authMode: unknown; channel: unknown; isHidden?: boolean }>) {
           const out: ScanEntry[] = [];
           for (let i = 0; list && i < list.length; i++) {
             const n = list[i];
@@ -159,7 +162,8 @@ function wifiPort(): WifiPort {
               bssid: String(n.mac || '').toUpperCase(),
               rssi: n.rssi,
               sec: security(n.authMode),
-              ch: n.channel,
+              // ESP32 reports the channel as a string.
+              ch: Number(n.channel),
               hidden: !!n.isHidden
             });
           }
@@ -384,6 +388,8 @@ function ledPort(l: LedSpec): LedPort {
 export function createBoard(profile: BoardProfile): Hardware {
   const chip = profile.chip;
   const wifi = wifiPort();
+  // ESP8266 boots with its own open soft AP when no Wi-Fi config was saved: the core decides when an AP runs.
+  wifi.stopAP();
   return {
     clock: {
       now: function () {
@@ -393,7 +399,12 @@ export function createBoard(profile: BoardProfile): Hardware {
         return setTimeout(fn, ms);
       },
       clearTimeout: function (id) {
-        clearTimeout(id as number);
+        // Espruino throws "Unknown Timeout" for a timer that has already fired.
+        try {
+          clearTimeout(id as number);
+        } catch (e) {
+          // Fired or never set: nothing to cancel.
+        }
       }
     },
     wifi: wifi,
