@@ -29,6 +29,15 @@ const acorn = require('acorn');
  * @property {string} name
  * @property {Node} node the first declaring node: FunctionDeclaration, VariableDeclarator,
  *   parameter Identifier, CatchClause, or a named FunctionExpression (its own name)
+ * @property {Node} scope what holds it: the Program, a function or a CatchClause
+ * @property {Binding | null} outer what the name means just outside that scope (null: a global)
+ */
+/**
+ * @typedef {object} EarlyUse a reference that runs before its declaration has
+ * @property {Node} id the reference Identifier
+ * @property {Binding} binding
+ * @property {Node | null} site the named call that led into the function holding `id`
+ * @property {boolean} typeofOnly the reference is the operand of `typeof`
  */
 /**
  * @typedef {object} Context what a rule hook may use
@@ -132,7 +141,15 @@ const RULES = [
     description:
       'A name used while the bundle loads before its declaration has run: Espruino does not hoist ' +
       '`var` or function declarations.',
-    nodes: { Program: useBeforeDefine },
+    nodes: { Program: (program, ctx) => reportUses(earlyUses(program, ctx).atLoad, ctx) },
+  },
+  {
+    id: 'var-before-declaration',
+    description:
+      "A name used in a function body before that function's own `var` or function declaration of " +
+      'it (a minifier may move `var` to the end): Espruino does not hoist, so the use reaches the ' +
+      'outer variable. `typeof x` only counts when an outer `x` is declared.',
+    nodes: { Program: (program, ctx) => reportUses(earlyUses(program, ctx).inFunctions, ctx) },
   },
   {
     id: 'builtin-prototype',
@@ -387,14 +404,19 @@ function propName(node) {
  *   refs: reference Identifier -> binding (null when global); decls: declaring node -> binding
  */
 function resolveNames(program) {
-  /** @typedef {{ parent: Scope | null, bindings: Map<string, Binding> }} Scope */
+  /** @typedef {{ node: Node, parent: Scope | null, bindings: Map<string, Binding> }} Scope */
   /** @type {Map<Node, Binding | null>} */
   const refs = new Map();
   /** @type {Map<Node, Binding>} */
   const decls = new Map();
+  /** @type {(scope: Scope | null, name: string) => Binding | null} */
+  const lookup = (scope, name) => {
+    while (scope && !scope.bindings.has(name)) scope = scope.parent;
+    return scope ? /** @type {Binding} */ (scope.bindings.get(name)) : null;
+  };
   /** @type {(scope: Scope, name: string, node: Node) => void} */
   const declare = (scope, name, node) => {
-    const binding = scope.bindings.get(name) || { name, node };
+    const binding = scope.bindings.get(name) || { name, node, scope: scope.node, outer: lookup(scope.parent, name) };
     scope.bindings.set(name, binding);
     decls.set(node, binding);
   };
@@ -408,17 +430,15 @@ function resolveNames(program) {
   (function visit(/** @type {Node} */ node, /** @type {Scope | null} */ outer) {
     let scope = /** @type {Scope} */ (outer);
     if (node.type === 'Program' || node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression') {
-      scope = { parent: outer, bindings: new Map() };
+      scope = { node, parent: outer, bindings: new Map() };
       if (node.type === 'FunctionExpression' && node.id) declare(scope, node.id.name, node);
       for (const param of node.params || []) declare(scope, param.name, param);
       hoist(node, scope);
     } else if (node.type === 'CatchClause') {
-      scope = { parent: outer, bindings: new Map() };
+      scope = { node, parent: outer, bindings: new Map() };
       declare(scope, node.param.name, node);
     } else if (node.type === 'Identifier') {
-      let where = scope;
-      while (where && !where.bindings.has(node.name)) where = /** @type {Scope} */ (where.parent);
-      refs.set(node, where ? /** @type {Binding} */ (where.bindings.get(node.name)) : null);
+      refs.set(node, lookup(scope, node.name));
     }
     for (const child of children(node)) visit(child, scope);
   })(program, null);
@@ -441,42 +461,126 @@ function functionOf(binding) {
 // ---------------------------------------------------------------------------
 // Rule helpers
 
+/** Node types of the functions whose bodies var-before-declaration walks (arrows only harmlessly: not ES5). */
+const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']);
+
+/** @type {WeakMap<Node, { atLoad: Array<[Node, string]>, inFunctions: Array<[Node, string]> }>} per program */
+const EARLY_USES = new WeakMap();
+
 /**
- * use-before-define: runs the code that executes while the bundle loads, in
- * source order, tracking which declarations have executed. It walks the
- * top-level statements; function bodies are skipped (they run later) except
- * when called right there: an immediately invoked function (rollup's wrapper,
- * TypeScript's class IIFEs, also via .call/.apply) runs as a scope of its own
- * with its parameters defined, and a call through a name bound to a function
- * declaration or `var f = function` runs that body (and, transitively, what
- * it calls). A reference to a declaration that has not executed yet is a hit.
- * Each body is walked once, at its first call: what is declared only grows, so
- * the first call finds every hit. Calls through properties, parameters or
- * callbacks are not followed.
+ * use-before-define and var-before-declaration: uses of names before their
+ * declaration has run, found by runInOrder, with their messages. Computed once
+ * per program for both rules, so that a use is reported by one rule only.
+ *
+ * atLoad (use-before-define) runs the code that executes while the bundle
+ * loads: the top-level statements, and the bodies they call (see runInOrder);
+ * every declared name counts.
+ *
+ * inFunctions (var-before-declaration) runs each function body on its own, in
+ * source order: only the names that function itself declares with `var` or a
+ * function declaration count (parameters, `arguments`, the function's own
+ * name and catch parameters exist from the start), so a use before the
+ * declaration's position reaches the outer variable or a global. Nested
+ * functions run only where the body calls them by name (or immediately), and
+ * are also walked on their own. `typeof x` is only a hit when an outer `x` is
+ * declared in the source: without one, `typeof` gives 'undefined' as with
+ * hoisting (a board global of that name cannot be known). Uses already
+ * reported at load are left out. Textual order stands in for execution: a
+ * `var` in a branch that does not run is not seen as missing.
  * @param {Node} program
  * @param {Context} ctx
+ * @returns {{ atLoad: Array<[Node, string]>, inFunctions: Array<[Node, string]> }} [Identifier, message] pairs
  */
-function useBeforeDefine(program, ctx) {
+function earlyUses(program, ctx) {
+  const cached = EARLY_USES.get(program);
+  if (cached) return cached;
+  /** @type {(site: Node | null) => string} */
+  const via = (site) => (site ? `, reached through the call on line ${site.loc.start.line}` : '');
+  const atLoad = runInOrder(program, ctx, () => true);
+  const reported = new Set(atLoad.map((use) => use.id));
+  /** @type {EarlyUse[]} */
+  const inFunctions = [];
+  (function visit(/** @type {Node} */ node) {
+    if (FUNCTIONS.has(node.type)) {
+      /** @type {(binding: Binding) => boolean} */
+      const own = (binding) => binding.scope === node && binding.name !== 'arguments' &&
+        (binding.node.type === 'VariableDeclarator' || binding.node.type === 'FunctionDeclaration');
+      for (const use of runInOrder(node, ctx, own)) {
+        if (!reported.has(use.id) && (!use.typeofOnly || use.binding.outer)) inFunctions.push(use);
+      }
+    }
+    for (const child of children(node)) visit(child);
+  })(program);
+  const result = {
+    atLoad: atLoad.map(({ id, binding, site }) => /** @type {[Node, string]} */ ([id,
+      `\`${id.name}\` is used before its definition on line ${binding.node.loc.start.line}${via(site)}; ` +
+      'Espruino does not hoist'])),
+    inFunctions: inFunctions.map(({ id, binding, site }) => {
+      const kind = binding.node.type === 'FunctionDeclaration' ? 'function' : 'var';
+      const outer = binding.outer
+        ? `the outer \`${id.name}\` declared on line ${binding.outer.node.loc.start.line}`
+        : `a global \`${id.name}\``;
+      return /** @type {[Node, string]} */ ([id, `\`${id.name}\` is used before \`${kind} ${id.name}\` on line ` +
+        `${binding.node.loc.start.line} of its function${via(site)}; ` +
+        `Espruino does not hoist, so it refers to ${outer}`]);
+    }),
+  };
+  EARLY_USES.set(program, result);
+  return result;
+}
+
+/**
+ * Reports [node, message] pairs.
+ * @param {Array<[Node, string]>} uses
+ * @param {Context} ctx
+ */
+function reportUses(uses, ctx) {
+  for (const [node, message] of uses) ctx.report(node, message);
+}
+
+/**
+ * Runs `root` in source order, tracking which declarations have executed, and
+ * returns each use of a watched name before its declaration ran. Bodies of
+ * nested functions are skipped (they run later) except when called right
+ * there: an immediately invoked function (rollup's wrapper, TypeScript's class
+ * IIFEs, also via .call/.apply) runs with its parameters defined, and a call
+ * through a name bound to a function declaration or `var f = function` runs
+ * that body (and, transitively, what it calls), if it lies inside `root`. Each
+ * body is walked once, at its first call: what is declared only grows, so the
+ * first call finds every use. Calls through properties, parameters or
+ * callbacks are not followed.
+ * @param {Node} root the Program, or a function (its body is run)
+ * @param {Context} ctx
+ * @param {(binding: Binding) => boolean} watched the names whose uses count
+ * @returns {EarlyUse[]}
+ */
+function runInOrder(root, ctx, watched) {
   /** @type {Set<Binding | undefined>} */
   const defined = new Set();
   /** @type {Set<Node>} */
-  const ran = new Set();
+  const ran = new Set([root]);
+  /** @type {EarlyUse[]} */
+  const uses = [];
+  /** @type {(id: Node, site: Node | null, typeofOnly: boolean) => void} */
+  const use = (id, site, typeofOnly) => {
+    const binding = ctx.binding(id);
+    if (binding && watched(binding) && !defined.has(binding)) uses.push({ id, binding, site, typeofOnly });
+  };
   /** @type {(node: Node, site: Node | null) => void} site: the named call that led here */
   const run = (node, site) => {
     switch (node.type) {
-      case 'Identifier': {
-        const binding = ctx.binding(node);
-        if (binding && !defined.has(binding)) {
-          const { line } = binding.node.loc.start;
-          const via = site ? `, reached through the call on line ${site.loc.start.line}` : '';
-          ctx.report(node, `\`${node.name}\` is used before its definition on line ${line}${via}; Espruino does not hoist`);
-        }
+      case 'Identifier':
+        use(node, site, false);
         return;
-      }
+      case 'UnaryExpression':
+        if (node.operator !== 'typeof' || node.argument.type !== 'Identifier') break;
+        use(node.argument, site, true);
+        return;
       case 'FunctionDeclaration':
         defined.add(ctx.declared(node));
         return;
       case 'FunctionExpression':
+      case 'ArrowFunctionExpression':
         return;
       case 'VariableDeclarator':
         if (node.init) run(node.init, site);
@@ -492,7 +596,7 @@ function useBeforeDefine(program, ctx) {
           ? node.callee.object
           : node.callee;
         const fn = callee.type === 'FunctionExpression' ? callee : callee.type === 'Identifier' ? functionOf(ctx.binding(callee)) : null;
-        if (fn && !ran.has(fn)) {
+        if (fn && !ran.has(fn) && fn.start >= root.start && fn.end <= root.end) {
           ran.add(fn);
           if (fn.type === 'FunctionExpression' && fn.id) defined.add(ctx.declared(fn));
           for (const param of fn.params) defined.add(ctx.declared(param));
@@ -503,7 +607,8 @@ function useBeforeDefine(program, ctx) {
     }
     for (const child of children(node)) run(child, site);
   };
-  run(program, null);
+  run(root.type === 'Program' ? root : root.body, null);
+  return uses;
 }
 
 /**

@@ -58,6 +58,38 @@ const CASES: Record<string, { caught: Array<{ source: string; line: number }>; p
       'var a = 1, b = a + 1;\nexports.b = b;',
     ],
   },
+  'var-before-declaration': {
+    caught: [
+      // terser moved `var r` to the end of the body: `r = …` wrote the outer `r`.
+      { source: 'var r = 0;\nfunction send() {\n  r = nextId(r);\n  return r;\n  var r;\n}', line: 3 },
+      { source: 'function f() {\n  count = 1;\n  var count;\n  return count;\n}', line: 2 },
+      { source: 'function f() {\n  var x = helper();\n  function helper() { return 1; }\n  return x;\n}', line: 2 },
+      { source: 'var x = 1;\nfunction f(a) {\n  if (a) {\n    a = x;\n  }\n  var x = 2;\n  return a + x;\n}', line: 4 },
+      // Read, not called, before its definition: Espruino passes undefined.
+      // Textual order within a loop body: the first iteration runs the use before the `var`.
+      { source: 'function f(list) {\n  for (var i = 0; i < list.length; i++) {\n    list[i] = last;\n    var last = i;\n  }\n}', line: 3 },
+      { source: 'function f() {\n  setTimeout(later, 5);\n  function later() {}\n}', line: 2 },
+      // A nested function called before the var it reads.
+      { source: 'function f() {\n  var g = function () {\n    return later;\n  };\n  g();\n  var later = 1;\n}', line: 3 },
+      { source: 'var x = 1;\nexports.f = function () {\n  return typeof x;\n  var x;\n};', line: 3 },
+      { source: 'function f(o) {\n  for (k in o) f(k);\n  for (var k in o) f(k);\n}', line: 2 },
+      { source: 'function f(o) {\n  return function () {\n    o.n = n;\n    var n = 1;\n  };\n}', line: 3 },
+    ],
+    passed: [
+      'function f() {\n  var r = 1;\n  r = r + 1;\n  return r;\n}',
+      // The nested function reads `later` only when called, after `var later`.
+      'function f() {\n  var g = function () { return later; };\n  var later = 1;\n  return g();\n}',
+      'function f() {\n  setTimeout(function () { return later; }, 5);\n  var later = 1;\n}',
+      'function f() {\n  function helper() { return 1; }\n  return helper();\n}',
+      'var r = 1;\nfunction f(r) {\n  r = r + 1;\n  var r;\n  return r;\n}',
+      'function f() {\n  try { exports.x = 1; } catch (e) { exports.e = e; var e; }\n}',
+      'function f() {\n  exports.n = arguments.length;\n  var arguments;\n}',
+      'var f = function g(n) {\n  return n ? g(n - 1) : typeof h;\n  var g, h;\n};',
+      'function f() {\n  for (var i = 0; i < 3; i++) exports.i = i;\n}',
+      // Without an outer `x`, `typeof x` gives 'undefined' either way.
+      'function f() {\n  var t = typeof x;\n  var x = 1;\n  return t + x;\n}',
+    ],
+  },
   'builtin-prototype': {
     caught: [
       { source: 'function f() {\n  return Array.prototype.slice.call(arguments);\n}', line: 2 },
@@ -226,6 +258,26 @@ describe('espruino-check', () => {
   it('names the call that reaches a use before definition', () => {
     const [hit] = check('function f() { return later; }\nf();\nvar later = 1;');
     assert.equal(hit.message, '`later` is used before its definition on line 3, reached through the call on line 2; Espruino does not hoist');
+  });
+
+  it('names the declaration, the outer variable and the call of a use before declaration', () => {
+    const [hit] = check('var r = 0;\nfunction send() {\n  var g = function () {\n    r = 1;\n  };\n  g();\n  var r;\n}');
+    assert.deepEqual({ rule: hit.rule, line: hit.line, column: hit.column }, { rule: 'var-before-declaration', line: 4, column: 5 });
+    assert.equal(
+      hit.message,
+      '`r` is used before `var r` on line 7 of its function, reached through the call on line 6; ' +
+        'Espruino does not hoist, so it refers to the outer `r` declared on line 1',
+    );
+  });
+
+  it('reports a use before declaration in a function that runs at load once, as use-before-define', () => {
+    const hits = check('(function (exports) {\n  exports.x = helper();\n  function helper() { return 1; }\n})({});');
+    assert.deepEqual(hits.map((hit) => `${hit.line}:${hit.column} ${hit.rule}`), ['2:15 use-before-define']);
+  });
+
+  it('reports a use before declaration at each use', () => {
+    const hits = check('var r = 0;\nfunction send() {\n  r = nextId(r);\n  var r;\n}');
+    assert.deepEqual(hits.map((hit) => `${hit.line}:${hit.column} ${hit.rule}`), ['3:3 var-before-declaration', '3:14 var-before-declaration']);
   });
 
   it('reports each regex feature once per pattern', () => {
