@@ -152,6 +152,15 @@ const RULES = [
     nodes: { Program: (program, ctx) => reportUses(earlyUses(program, ctx).inFunctions, ctx) },
   },
   {
+    id: 'conditional-var',
+    description:
+      'A `var` inside an `if`/`else` branch, loop body, `switch` case, `try`/`catch`/`finally` block or ' +
+      'labelled statement whose name is used outside that part of its function, with no parameter or ' +
+      'earlier `var` of the name covering the use: Espruino does not hoist, so when the part does not run ' +
+      'the use reaches the outer variable or a global.',
+    nodes: { Program: reportConditionalVars },
+  },
+  {
     id: 'builtin-prototype',
     description:
       'Built-in methods read through the prototype (`Array.prototype.slice`) are undefined on ' +
@@ -517,16 +526,24 @@ function earlyUses(program, ctx) {
       'Espruino does not hoist'])),
     inFunctions: inFunctions.map(({ id, binding, site }) => {
       const kind = binding.node.type === 'FunctionDeclaration' ? 'function' : 'var';
-      const outer = binding.outer
-        ? `the outer \`${id.name}\` declared on line ${binding.outer.node.loc.start.line}`
-        : `a global \`${id.name}\``;
       return /** @type {[Node, string]} */ ([id, `\`${id.name}\` is used before \`${kind} ${id.name}\` on line ` +
         `${binding.node.loc.start.line} of its function${via(site)}; ` +
-        `Espruino does not hoist, so it refers to ${outer}`]);
+        `Espruino does not hoist, so it refers to ${outerOf(binding)}`]);
     }),
   };
   EARLY_USES.set(program, result);
   return result;
+}
+
+/**
+ * What a name means where its own declaration has not run: the outer variable or a global.
+ * @param {Binding} binding
+ * @returns {string}
+ */
+function outerOf(binding) {
+  return binding.outer
+    ? `the outer \`${binding.name}\` declared on line ${binding.outer.node.loc.start.line}`
+    : `a global \`${binding.name}\``;
 }
 
 /**
@@ -609,6 +626,88 @@ function runInOrder(root, ctx, watched) {
   };
   run(root.type === 'Program' ? root : root.body, null);
   return uses;
+}
+
+/** @type {Record<string, string>} Loop statement types and their keyword. */
+const LOOPS = { WhileStatement: 'while', DoWhileStatement: 'do', ForStatement: 'for', ForInStatement: 'for-in' };
+
+/**
+ * The conditionally executed part of `parent` that `child` is, or '' when
+ * `child` runs whenever `parent` does (an `if` test, a loop head, a block).
+ * @param {Node} parent
+ * @param {Node} child
+ * @returns {string} e.g. '`if` branch', '`while` body', '`catch` block'
+ */
+function conditionalPart(parent, child) {
+  switch (parent.type) {
+    case 'IfStatement':
+      return child === parent.test ? '' : child === parent.consequent ? '`if` branch' : '`else` branch';
+    case 'SwitchStatement':
+      return child === parent.discriminant ? '' : '`switch` case';
+    case 'TryStatement':
+      return child === parent.block ? '`try` block' : child === parent.handler ? '`catch` block' : '`finally` block';
+    case 'LabeledStatement':
+      return 'labelled statement';
+    default:
+      return Object.hasOwn(LOOPS, parent.type) && child === parent.body ? `\`${LOOPS[parent.type]}\` body` : '';
+  }
+}
+
+/**
+ * conditional-var: each `var` declarator whose innermost conditional part
+ * (conditionalPart, within its own function) leaves out a use of the name
+ * that no other declaration covers. A declaration covers a use that follows
+ * it in the text and lies in the part that holds the declaration (the whole
+ * function for one in no conditional part, including a `for (var …)` head);
+ * names that are parameters, or the function's own name, exist from the
+ * start. Uses inside nested functions count; `typeof x` only counts when an
+ * outer `x` is declared (as in var-before-declaration).
+ * @param {Node} program
+ * @param {Context} ctx
+ */
+function reportConditionalVars(program, ctx) {
+  /** @typedef {{ node: Node, part: Node | null, kind: string }} Declaration part: null when unconditional */
+  /** @type {Map<Binding, Declaration[]>} */
+  const decls = new Map();
+  /** @type {Map<Binding, Node[]>} the uses of each name, in source order */
+  const uses = new Map();
+  /** @type {<T>(map: Map<Binding, T[]>, binding: Binding, item: T) => void} */
+  const add = (map, binding, item) => {
+    const list = map.get(binding);
+    if (list) list.push(item);
+    else map.set(binding, [item]);
+  };
+  /** @type {(part: Node, node: Node) => boolean} */
+  const inside = (part, node) => part.start <= node.start && node.end <= part.end;
+  (function walk(/** @type {Node} */ node, /** @type {Node | null} */ parent, /** @type {Node | null} */ part, kind = '') {
+    if (node.type === 'Identifier') {
+      const binding = ctx.binding(node);
+      const typeofOnly = parent && parent.type === 'UnaryExpression' && parent.operator === 'typeof';
+      if (binding && (!typeofOnly || binding.outer)) add(uses, binding, node);
+      return;
+    }
+    if (node.type === 'VariableDeclarator' || (node.type === 'FunctionDeclaration' && !part)) {
+      add(decls, /** @type {Binding} */ (ctx.declared(node)), { node, part, kind });
+    }
+    if (FUNCTIONS.has(node.type)) part = null;
+    for (const child of children(node)) {
+      const childKind = conditionalPart(node, child);
+      walk(child, node, childKind ? child : part, childKind || kind);
+    }
+  })(program, null, null);
+  for (const [binding, list] of decls) {
+    if (binding.node.type !== 'VariableDeclarator' && binding.node.type !== 'FunctionDeclaration') continue;
+    /** @type {(use: Node) => boolean} */
+    const covered = (use) => list.some((decl) => decl.node.id.end <= use.start && (!decl.part || inside(decl.part, use)));
+    for (const { node, part, kind } of list) {
+      const use = part && (uses.get(binding) || []).find((id) => !inside(part, id) && !covered(id));
+      if (use) {
+        ctx.report(node, `\`var ${binding.name}\` on line ${node.loc.start.line} only runs in its ${kind} ` +
+          `(line ${part.loc.start.line}), but \`${binding.name}\` is used outside it on line ${use.loc.start.line}; ` +
+          `Espruino does not hoist, so when the ${kind} does not run that use refers to ${outerOf(binding)}`);
+      }
+    }
+  }
 }
 
 /**

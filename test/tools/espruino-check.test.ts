@@ -90,6 +90,40 @@ const CASES: Record<string, { caught: Array<{ source: string; line: number }>; p
       'function f() {\n  var t = typeof x;\n  var x = 1;\n  return t + x;\n}',
     ],
   },
+  'conditional-var': {
+    caught: [
+      // terser's shape: when `n` is falsy `var r` never runs, so the loop reads a global `r`.
+      { source: 'function f(n) {\n  if (n) var r = n.id;\n  while (r < 5) r = next(r);\n  return r;\n}', line: 2 },
+      { source: 'var last = 0;\nfunction f(list) {\n  while (list.length) {\n    var last = list.pop();\n  }\n  return last;\n}', line: 4 },
+      { source: 'function f() {\n  try {\n    var conn = open();\n    conn.send();\n  } catch (e) {\n    if (conn) conn.close();\n  }\n}', line: 3 },
+      { source: 'function f(s) {\n  try {\n    var v = JSON.parse(s);\n  } catch (e) {}\n  return v;\n}', line: 3 },
+      { source: 'function f(k) {\n  switch (k) {\n    case 1:\n      var name = "one";\n      break;\n  }\n  return name;\n}', line: 4 },
+      // Inside the `if`, but outside the loop body that holds the `var`.
+      { source: 'function f(a) {\n  if (a) {\n    for (var i = 0; i < a.length; i++) {\n      var last = a[i];\n    }\n    return last;\n  }\n}', line: 4 },
+      { source: 'function f() {\n  do {\n    var c = next();\n  } while (c);\n}', line: 3 },
+      // Each branch declares it, but a use after the `if` is outside both.
+      { source: 'function f(a) {\n  if (a) var x = 1;\n  else var x = 2;\n  return x;\n}', line: 3 },
+      // At the top level, used by a function.
+      { source: 'if (typeof exports === "object") var api = exports;\nfunction get() {\n  return api;\n}', line: 1 },
+    ],
+    passed: [
+      'function f(n) {\n  var r;\n  if (n) r = n.id;\n  return r;\n}',
+      'function f(n) {\n  var r = 0;\n  if (n) {\n    var r = n.id;\n  }\n  return r;\n}',
+      'function f(n) {\n  if (n) {\n    var r = n.id;\n    send(r);\n  }\n}',
+      'function f(list) {\n  for (var i = 0; i < list.length; i++) list[i] = 0;\n  return i;\n}',
+      'function f(a) {\n  if (a) {\n    for (var i = 0; i < a.length; i++) a[i] = 0;\n    return i;\n  }\n}',
+      'function f(o) {\n  for (var k in o) break;\n  return k;\n}',
+      'function f(n, r) {\n  if (n) r = n.id;\n  return r;\n}',
+      'function f(n, r) {\n  if (n) var r = n.id;\n  return r;\n}',
+      // Each branch uses its own declaration.
+      'function f(a) {\n  if (a) {\n    var x = 1;\n    g(x);\n  } else {\n    var x = 2;\n    h(x);\n  }\n}',
+      'function f() {\n  {\n    var r = 1;\n  }\n  return r;\n}',
+      // Nested functions are their own scopes.
+      'function f(n) {\n  if (n) exports.g = function () {\n    if (n) var r = 1;\n    return n;\n  };\n  var r = 2;\n  return r;\n}',
+      // Without an outer `r`, `typeof r` gives 'undefined' either way.
+      'function f(n) {\n  if (n) var r = 1;\n  return typeof r;\n}',
+    ],
+  },
   'builtin-prototype': {
     caught: [
       { source: 'function f() {\n  return Array.prototype.slice.call(arguments);\n}', line: 2 },
@@ -278,6 +312,16 @@ describe('espruino-check', () => {
   it('reports a use before declaration at each use', () => {
     const hits = check('var r = 0;\nfunction send() {\n  r = nextId(r);\n  var r;\n}');
     assert.deepEqual(hits.map((hit) => `${hit.line}:${hit.column} ${hit.rule}`), ['3:3 var-before-declaration', '3:14 var-before-declaration']);
+  });
+
+  it('names the construct, its line and the use of a conditional var', () => {
+    const hits = check('var r = 0;\nfunction f(n) {\n  if (n) {\n    var r = n.id;\n  }\n  return r;\n}');
+    assert.deepEqual(hits.map((hit) => `${hit.line}:${hit.column} ${hit.rule}`), ['4:9 conditional-var']);
+    assert.equal(
+      hits[0].message,
+      '`var r` on line 4 only runs in its `if` branch (line 3), but `r` is used outside it on line 6; ' +
+        'Espruino does not hoist, so when the `if` branch does not run that use refers to the outer `r` declared on line 1',
+    );
   });
 
   it('reports each regex feature once per pattern', () => {
