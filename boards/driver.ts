@@ -7,8 +7,9 @@
  * - Polarity lives here: the core sees logical `pressed` and colours.
  * - Wi-Fi failure texts of both chips map to the port's join reasons
  *   (wrong password, network not found, no IP, failed).
- * - An HTTP request ends when its Content-Length has arrived (at once for a
- *   request without a body) or when the client goes away.
+ * - An HTTP request ends at Espruino's `end` (Content-Length delivered), when
+ *   the counted body is complete (at once without a body), or when the client
+ *   goes away.
  * - Socket errors map to `dns`, `tls`, `refused` or `closed`.
  */
 
@@ -102,9 +103,14 @@ function wifiPort(): WifiPort {
     startAP: function (o, cb) {
       stations = 0;
       const opts = o.password ? { password: o.password, authMode: 'wpa2' } : { authMode: 'open' };
-      wifi.startAP(o.ssid, opts, function (err: unknown) {
-        cb(err ? String(err) : null);
-      });
+      try {
+        wifi.startAP(o.ssid, opts, function (err: unknown) {
+          cb(err ? String(err) : null);
+        });
+      } catch (e) {
+        // Both chips throw (rather than call back) for a password under 8 characters.
+        cb(String(e));
+      }
     },
     stopAP: function () {
       stations = 0;
@@ -220,6 +226,7 @@ function httpPort(): HttpPort {
           onEnd: function (fn) {
             onEnd = fn;
             if (want === 0) setTimeout(end, 0);
+            req.on('end', end);
             req.on('close', end);
           }
         };

@@ -26,13 +26,14 @@ import { HoldStage } from './button';
 export const BREATH_STEP_MS = 50;
 
 /** One row of the table: `_c` colour 0xRRGGBB, then `_b` beats or `_p` breathing period in ms. */
-interface Pattern {
+export interface Pattern {
   _c: number;
   _b?: number[];
   _p?: number;
 }
 
-const PATTERNS: { [k in State | HoldStage]?: Pattern } = {
+/** The contract's LED table (exported for displays such as the simulator's LED view). */
+export const PATTERNS: { [k in State | HoldStage]?: Pattern } = {
   WAIT_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
   RESET_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
   CONFIGURING: { _c: 0x0d36ff, _b: [200, 200] },

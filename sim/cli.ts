@@ -1,0 +1,268 @@
+/**
+ * `espruino-edgent`: the simulator's command line. Every command runs
+ * without questions; long-running ones (cloud, device) stop on Ctrl-C.
+ *
+ *   demo       the whole story on the built bundle, then exit
+ *   cloud      a simulated Blynk cloud on chosen loopback ports
+ *   device     a simulated device (portal, DNS, flash file, networks, cloud)
+ *   token      ask the cloud for a device token (user of an organization)
+ *   provision  play the phone: board_info, wifi_scan, token, config
+ *   state      show a running device's state (from its status port)
+ */
+
+import { parseArgs } from 'node:util';
+import { createServer } from 'node:http';
+import { createCloudServer } from './cloud';
+import { createSimDevice, SimDevice } from './device';
+import { attachLedView, describeLed } from './led-view';
+import { http, issueToken, provision, signIn } from './phone';
+import type { VirtualAp } from './espruino';
+import type { State } from '../lib/types';
+
+const USAGE = `usage: espruino-edgent <command> [options]
+
+commands:
+  demo        cloud up, device boots into WAIT_CONFIG, the phone provisions it,
+              it joins, logs in, shows RUNNING and sends V1 that the cloud shows
+      --board esp32|esp8266     (default esp32)
+      --stop-at WAIT_CONFIG     stop there and keep running: use the form at the
+                                printed URL or the provision command by hand
+  cloud       run a simulated Blynk cloud until Ctrl-C
+      --tcp PORT --tls PORT --http PORT   (default 0 = any free port)
+      --data FILE               keep organizations, tokens and devices in FILE
+  device      run a simulated device until Ctrl-C
+      --board esp32|esp8266     (default esp32)
+      --http PORT --dns PORT    host ports of the portal and DNS (default any)
+      --flash FILE              flash image, kept across runs
+      --network SSID:PASS[:RSSI]  a network in range (repeatable; PASS may be empty)
+      --cloud-tcp PORT --cloud-tls PORT   where the simulated cloud listens
+      --template ID --name NAME --fw VERSION   product firmware (default: the
+                                example bundle, TMPL4abcd123 "My Device" 0.1.0)
+      --status PORT             serve the device's state as JSON on this port
+      keys (on a terminal): p = short button press, h = hold 10 s, q = quit
+  token       print a new device token
+      --api URL --org NAME --user EMAIL --template ID
+  provision   play the phone against a device in config mode
+      --device URL --api URL --org NAME --user EMAIL --ssid SSID --pass PASS
+      [--host HOST] [--save]
+  state       print a device's state
+      --status URL              the device command's --status address
+`;
+
+/** A command's outcome: the process exit code. */
+type Exit = Promise<number>;
+
+function port(v: string | undefined): number {
+  const n = v === undefined ? 0 : Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port: ${v}`);
+  return n;
+}
+
+function chip(v: string | undefined): 'ESP32' | 'ESP8266' {
+  const b = (v || 'esp32').toLowerCase();
+  if (b !== 'esp32' && b !== 'esp8266') throw new Error(`unknown board: ${v} (esp32 or esp8266)`);
+  return b === 'esp32' ? 'ESP32' : 'ESP8266';
+}
+
+/** Parses `SSID:PASS[:RSSI]` (the last colon-free number is the RSSI). */
+export function parseNetwork(spec: string): VirtualAp {
+  const m = /^(.*?):(.*?)(?::(-\d+))?$/.exec(spec);
+  if (!m || !m[1]) throw new Error(`invalid --network ${JSON.stringify(spec)}: use SSID:PASS[:RSSI]`);
+  return { ssid: m[1], password: m[2], rssi: m[3] ? Number(m[3]) : -55, channel: 6 };
+}
+
+function need(v: string | undefined, name: string): string {
+  if (!v) throw new Error(`--${name} is required`);
+  return v;
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((ok) => {
+    process.once('SIGINT', ok);
+    process.once('SIGTERM', ok);
+  });
+}
+
+async function demo(args: string[]): Exit {
+  const { values } = parseArgs({ args, options: { board: { type: 'string' }, 'stop-at': { type: 'string' } } });
+  const stopAt = values['stop-at'];
+  if (stopAt !== undefined && stopAt !== 'WAIT_CONFIG') throw new Error('--stop-at takes WAIT_CONFIG');
+  const c = chip(values.board);
+  const say = (l: string) => process.stdout.write(l + '\n');
+  const cloud = createCloudServer({});
+  await cloud.start();
+  const api = `http://127.0.0.1:${cloud.ports.http}`;
+  say(`cloud: device ports tcp ${cloud.ports.tcp}, tls ${cloud.ports.tls}; API ${api}`);
+  const dev = createSimDevice({
+    chip: c,
+    networks: [{ ssid: 'Home', password: 'correct horse', rssi: -48, channel: 6 }, { ssid: 'Neighbour', password: 'x'.repeat(12), rssi: -71, channel: 11 }],
+    cloud: { tcp: cloud.ports.tcp, tls: cloud.ports.tls }
+  });
+  const detach = attachLedView(dev, process.stdout, `[${c}]`);
+  try {
+    await dev.start();
+    await dev.waitFor('WAIT_CONFIG');
+    await dev.phoneJoin();
+    say(`device: access point up; portal ${dev.portalUrl}/ , DNS on udp ${dev.board.dnsPort}`);
+    if (stopAt) {
+      say(`stopped at WAIT_CONFIG: open ${dev.portalUrl}/ in a browser, or run\n  espruino-edgent provision --device ${dev.portalUrl} --api ${api} --org Acme --user ann@acme.test --ssid Home --pass 'correct horse'\nCtrl-C to quit.`);
+      await untilSignal();
+      return 0;
+    }
+    const r = await provision({ device: dev.portalUrl, cloudApi: api, org: 'Acme', user: 'ann@acme.test', ssid: 'Home', pass: 'correct horse', log: say });
+    await dev.waitFor('RUNNING', 30000);
+    const token = await http('GET', `${api}/api/tokens/${r.token}`);
+    const device = JSON.parse((await http('GET', `${api}/api/devices/${JSON.parse(token.body).device}`)).body);
+    for (let i = 0; i < 50 && !(device.pins && device.pins['1']); i++) {
+      await new Promise((ok) => setTimeout(ok, 100));
+      Object.assign(device, JSON.parse((await http('GET', `${api}/api/devices/${device.id}`)).body));
+    }
+    say(`cloud: device ${device.id} of org ${device.org} online=${device.online}, template ${device.template}, Hotspot Name "${device.metadata['Hotspot Name']}", V1 = ${JSON.stringify(device.pins['1'])}`);
+    const ok = device.online && device.pins['1'] && device.pins['1'][0] === 'hello';
+    say(ok ? 'demo complete: provisioned end to end' : 'demo failed: the cloud did not see the device value');
+    return ok ? 0 : 1;
+  } finally {
+    detach();
+    await dev.close();
+    await cloud.stop();
+  }
+}
+
+async function cloudCommand(args: string[]): Exit {
+  const { values } = parseArgs({ args, options: { tcp: { type: 'string' }, tls: { type: 'string' }, http: { type: 'string' }, data: { type: 'string' } } });
+  const cloud = createCloudServer({ tcpPort: port(values.tcp), tlsPort: port(values.tls), httpPort: port(values.http), dataFile: values.data, log: (l) => process.stdout.write(l + '\n') });
+  await cloud.start();
+  process.stdout.write(`cloud: tcp ${cloud.ports.tcp} tls ${cloud.ports.tls} api http://127.0.0.1:${cloud.ports.http}\n`);
+  await untilSignal();
+  await cloud.stop();
+  return 0;
+}
+
+function statusServer(dev: SimDevice, p: number): Promise<() => void> {
+  const srv = createServer((_req, res) => {
+    const cfg = dev.storedConfig();
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({
+      state: dev.state,
+      led: describeLed(dev.state),
+      history: dev.states,
+      stored: { valid: cfg.valid, ssid: Buffer.from(cfg.ssid, 'latin1').toString('utf8'), token: cfg.token ? cfg.token.slice(0, 4) + '…' : '', host: cfg.host, lastError: cfg.lastError },
+      portal: dev.portalUrl
+    }));
+  });
+  return new Promise((ok) => srv.listen(p, '127.0.0.1', () => {
+    process.stdout.write(`status: http://127.0.0.1:${(srv.address() as { port: number }).port}/\n`);
+    ok(() => srv.close());
+  }));
+}
+
+function keys(dev: SimDevice, quit: () => void): () => void {
+  if (!process.stdin.isTTY) return () => undefined;
+  const hold = (ms: number) => {
+    dev.board.setPinInput(0, 0);
+    setTimeout(() => dev.board.setPinInput(0, 1), ms);
+  };
+  const onKey = (k: Buffer) => {
+    const c = k.toString();
+    if (c === 'p') hold(300);
+    else if (c === 'h') hold(10500);
+    else if (c === 'q' || c === '\u0003') quit();
+  };
+  process.stdin.setRawMode(true);
+  process.stdin.on('data', onKey);
+  return () => {
+    process.stdin.off('data', onKey);
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+  };
+}
+
+async function deviceCommand(args: string[]): Exit {
+  const { values } = parseArgs({
+    args,
+    options: {
+      board: { type: 'string' }, http: { type: 'string' }, dns: { type: 'string' }, flash: { type: 'string' },
+      network: { type: 'string', multiple: true }, 'cloud-tcp': { type: 'string' }, 'cloud-tls': { type: 'string' },
+      template: { type: 'string' }, name: { type: 'string' }, fw: { type: 'string' }, status: { type: 'string' }
+    }
+  });
+  const c = chip(values.board);
+  const product = values.template || values.name || values.fw
+    ? { templateId: values.template || 'TMPL4abcd123', templateName: values.name || 'My Device', fwVersion: values.fw || '0.1.0' }
+    : undefined;
+  const cloud = values['cloud-tcp'] || values['cloud-tls'] ? { tcp: port(values['cloud-tcp']), tls: port(values['cloud-tls']) } : null;
+  const dev = createSimDevice({
+    chip: c, product, flashFile: values.flash, httpPort: port(values.http), dnsPort: port(values.dns),
+    networks: (values.network || []).map(parseNetwork), cloud,
+    log: (l) => { if (!/ => /.test(l)) process.stdout.write(`  ${l}\n`); }
+  });
+  const detach = attachLedView(dev, process.stdout, `[${c}]`);
+  await dev.start();
+  process.stdout.write(`device: portal ${dev.portalUrl}/  DNS udp ${dev.board.dnsPort}\n`);
+  const closeStatus = values.status !== undefined ? await statusServer(dev, port(values.status)) : () => undefined;
+  const stop = untilSignal();
+  const undoKeys = keys(dev, () => process.emit('SIGINT'));
+  dev.board.phoneJoin();
+  dev.on('state', (s: State) => { if (s === 'WAIT_CONFIG') setTimeout(() => dev.board.phoneJoin(), 200); });
+  await stop;
+  undoKeys();
+  closeStatus();
+  detach();
+  await dev.close();
+  return 0;
+}
+
+async function tokenCommand(args: string[]): Exit {
+  const { values } = parseArgs({ args, options: { api: { type: 'string' }, org: { type: 'string' }, user: { type: 'string' }, template: { type: 'string' } } });
+  const api = need(values.api, 'api');
+  const account = await signIn(api, need(values.org, 'org'), need(values.user, 'user'));
+  process.stdout.write((await issueToken(api, account, need(values.template, 'template'))) + '\n');
+  return 0;
+}
+
+async function provisionCommand(args: string[]): Exit {
+  const { values } = parseArgs({
+    args,
+    options: {
+      device: { type: 'string' }, api: { type: 'string' }, org: { type: 'string' }, user: { type: 'string' },
+      ssid: { type: 'string' }, pass: { type: 'string' }, host: { type: 'string' }, save: { type: 'boolean' }
+    }
+  });
+  const r = await provision({
+    device: need(values.device, 'device'), cloudApi: need(values.api, 'api'), org: need(values.org, 'org'),
+    user: need(values.user, 'user'), ssid: need(values.ssid, 'ssid'), pass: values.pass || '', host: values.host,
+    save: !!values.save, log: (l) => process.stdout.write(l + '\n')
+  });
+  return r.config.status === 200 ? 0 : 1;
+}
+
+async function stateCommand(args: string[]): Exit {
+  const { values } = parseArgs({ args, options: { status: { type: 'string' } } });
+  const r = await http('GET', need(values.status, 'status'));
+  process.stdout.write(r.body + '\n');
+  return r.status === 200 ? 0 : 1;
+}
+
+const COMMANDS: Record<string, (args: string[]) => Exit> = {
+  demo, cloud: cloudCommand, device: deviceCommand, token: tokenCommand, provision: provisionCommand, state: stateCommand
+};
+
+/** Runs one command; resolves to the exit code. Errors are printed, never thrown. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const run = COMMANDS[cmd];
+  if (!run) {
+    process.stderr.write(`unknown command: ${cmd}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await run(rest);
+  } catch (e) {
+    process.stderr.write(`espruino-edgent ${cmd}: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

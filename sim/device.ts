@@ -1,0 +1,250 @@
+/**
+ * A simulated product: a virtual Espruino board (sim/espruino) flashed the way
+ * a real unit is, running the very bundles the build writes.
+ *
+ * - Firmware: either the self-contained per-board bundle (`dist/esp32.js`,
+ *   `dist/esp8266.js`, the basic example) as boot code, or the library module
+ *   (`dist/espruino-edgent.js`) as the Storage file `require` finds plus a
+ *   small product firmware generated from the template id/name and firmware
+ *   version, as boot code. The form (`dist/form.html`) goes to Storage.
+ * - The device's cloud connections (`blynk.cloud` or any host, ports 80/8080
+ *   and 443/9443) are routed to a simulated cloud on loopback.
+ * - State and LED are read from what the device prints and drives: the
+ *   machine's `OLD => NEW` lines and the LED pin / pixel.
+ */
+
+import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { createBoard, createRadio, VirtualBoard, VirtualRadio } from './espruino';
+import type { VirtualAp } from './espruino';
+import { createStore } from '../lib/store';
+import { ConfigRecord, State } from '../lib/types';
+import { defaultRecord } from '../lib/record';
+import { FORM_FILE } from '../lib/portal';
+
+/** Where the build writes the bundles. */
+export const DIST = resolve(__dirname, '..', 'dist');
+/** Storage name of the library module (what `require('espruino-edgent')` finds). */
+export const MODULE_FILE = 'espruino-edgent';
+
+/** Product settings baked into generated firmware. */
+export interface ProductFirmware {
+  /** Template id. */
+  templateId: string;
+  /** Template name. */
+  templateName: string;
+  /** Firmware version. */
+  fwVersion: string;
+}
+
+/** Where the device's cloud connections go on the host. */
+export interface CloudRoute {
+  /** Host port of the simulated cloud's plain TCP server. */
+  tcp: number;
+  /** Host port of its TLS server. */
+  tls: number;
+}
+
+/** Options of `createSimDevice`. */
+export interface SimDeviceOptions {
+  /** Chip to emulate. */
+  chip: 'ESP32' | 'ESP8266';
+  /** Product firmware from the module bundle; absent = the self-contained example bundle. */
+  product?: ProductFirmware;
+  /** Networks around the device, SSIDs and passwords as text (sent as UTF-8). */
+  networks?: VirtualAp[];
+  /** A radio shared with other devices (byte-string SSIDs, see `radioAp`); wins over `networks`. */
+  radio?: VirtualRadio;
+  /** Flash image file (survives restarts); absent = in memory. */
+  flashFile?: string;
+  /** Host port for the device's portal (0 = any free port). @default 0 */
+  httpPort?: number;
+  /** Host UDP port for the device's DNS (0 = any free port). @default 0 */
+  dnsPort?: number;
+  /** Station MAC. @default per chip */
+  mac?: string;
+  /** The simulated cloud's ports; absent = the cloud is unreachable. */
+  cloud?: CloudRoute | null;
+  /** Directory with the built bundles. @default DIST */
+  dist?: string;
+  /** Device console lines. */
+  log?: (line: string) => void;
+}
+
+/** Generates product firmware (boot code) that uses the library module. */
+export function productFirmware(chip: 'ESP32' | 'ESP8266', p: ProductFirmware): string {
+  const board = chip === 'ESP32' ? 'ESP32_DEVKITC' : 'ESP8266_NODEMCU';
+  return [
+    `var edgent = require(${JSON.stringify(MODULE_FILE)});`,
+    'edgent.runAtBoot(function () {',
+    `  var d = edgent.createEdgent({ templateId: ${JSON.stringify(p.templateId)}, templateName: ${JSON.stringify(p.templateName)}, fwVersion: ${JSON.stringify(p.fwVersion)} }, edgent.createBoard(edgent.${board}));`,
+    "  d.onStateChange(function (s) { if (s === 'RUNNING') d.virtualWrite(1, 'hello'); });",
+    '  d.onVirtualWrite(function (pin, v) { if (pin === 0) d.virtualWrite(1, v[0]); });',
+    '  d.start();',
+    '  return d;',
+    '});',
+    ''
+  ].join('\n');
+}
+
+/** Routes a device connection to the simulated cloud: 80/8080 → TCP, 443/9443 → TLS, other ports as they are. */
+export function cloudResolver(route: CloudRoute | null | undefined) {
+  return function (_host: string, port: number): { host: string; port: number } | null {
+    if (!route) return null;
+    if (port === 80 || port === 8080) return { host: '127.0.0.1', port: route.tcp };
+    if (port === 443 || port === 9443) return { host: '127.0.0.1', port: route.tls };
+    return { host: '127.0.0.1', port };
+  };
+}
+
+/** Text to the bytes a radio carries: SSIDs and passwords travel as UTF-8. */
+export function utf8Bytes(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/** A network described in text (as a person types it) as the virtual radio's byte-string form. */
+export function radioAp(ap: VirtualAp): VirtualAp {
+  return Object.assign({}, ap, { ssid: utf8Bytes(ap.ssid), password: utf8Bytes(ap.password) });
+}
+
+/** A simulated unit of the product. */
+export class SimDevice extends EventEmitter {
+  /** The virtual board. */
+  readonly board: VirtualBoard;
+  /** The radio around it. */
+  readonly radio: VirtualRadio;
+  /** Every state entered since creation, in order. */
+  readonly states: State[] = [];
+  private _route: CloudRoute | null;
+
+  constructor(readonly opts: SimDeviceOptions) {
+    super();
+    this.radio = opts.radio || createRadio((opts.networks || []).map(radioAp));
+    this._route = opts.cloud || null;
+    this.board = createBoard({
+      chip: opts.chip,
+      radio: this.radio,
+      flashFile: opts.flashFile,
+      httpPort: opts.httpPort || 0,
+      dnsPort: opts.dnsPort || 0,
+      mac: opts.mac,
+      resolve: (host, port) => cloudResolver(this._route)(host, port),
+      log: (line) => this._line(line)
+    });
+    this.board.on('error', (e) => this.emit('device-error', e));
+  }
+
+  /** Writes the firmware, library and form into flash, like `npm run flash` does on hardware. */
+  install(): void {
+    const dist = this.opts.dist || DIST;
+    const s = this.board.storage;
+    s.write(FORM_FILE, readFileSync(join(dist, 'form.html'), 'latin1'));
+    if (this.opts.product) {
+      s.write(MODULE_FILE, readFileSync(join(dist, 'espruino-edgent.js'), 'latin1'));
+      this.board.setBootCode(productFirmware(this.opts.chip, this.opts.product));
+    } else {
+      this.board.setBootCode(readFileSync(join(dist, this.opts.chip === 'ESP32' ? 'esp32.js' : 'esp8266.js'), 'latin1'));
+    }
+  }
+
+  /** Installs if the flash holds no firmware yet, binds the host ports and powers on. */
+  async start(): Promise<void> {
+    if (this.board.storage.read('.bootcde') === undefined) this.install();
+    await this.board.ready();
+    this.board.boot();
+  }
+
+  /** The current state (BOOT until the first transition). */
+  get state(): State {
+    return this.states.length ? this.states[this.states.length - 1] : 'BOOT';
+  }
+
+  /** Base URL of the device's portal on the host. */
+  get portalUrl(): string {
+    return `http://127.0.0.1:${this.board.httpPort}`;
+  }
+
+  /** Changes where the cloud is (null: unreachable, like a cloud outage). */
+  setCloud(route: CloudRoute | null): void {
+    this._route = route;
+  }
+
+  /** The config record in the device's flash, read with the library's own store. */
+  storedConfig(): ConfigRecord {
+    return createStore({ flash: hostFlash(this.board) }).load();
+  }
+
+  /** Writes a config record into flash (a unit provisioned earlier); call before `start()`. */
+  provisionFlash(over: Partial<ConfigRecord>): void {
+    createStore({ flash: hostFlash(this.board) }).save(Object.assign(defaultRecord(), over));
+  }
+
+  /** Resolves when the device enters `state` (now or later); rejects after `timeoutMs` of host time. */
+  waitFor(state: State, timeoutMs = 10000): Promise<void> {
+    if (this.state === state) return Promise.resolve();
+    return new Promise((ok, fail) => {
+      const timer = setTimeout(() => {
+        this.off('state', on);
+        fail(new Error(`device did not reach ${state} within ${timeoutMs} ms (now ${this.state}; ${this.states.join(' > ')})`));
+      }, timeoutMs);
+      const on = (s: State) => {
+        if (s !== state) return;
+        clearTimeout(timer);
+        this.off('state', on);
+        ok();
+      };
+      this.on('state', on);
+    });
+  }
+
+  /** A phone joins the device's access point once it is up (polls every 50 ms); returns the phone's MAC. */
+  async phoneJoin(timeoutMs = 10000): Promise<string> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const mac = this.board.phoneJoin();
+      if (mac) return mac;
+      if (Date.now() > until) throw new Error(`the device's access point did not come up (state ${this.state})`);
+      await new Promise((ok) => setTimeout(ok, 50));
+    }
+  }
+
+  /** Stops the board and releases the host ports. */
+  async close(): Promise<void> {
+    await this.board.close();
+  }
+
+  private _line(line: string): void {
+    const m = / => ([A-Z_]+)$/.exec(line);
+    if (m) {
+      this.states.push(m[1] as State);
+      this.emit('state', m[1] as State);
+    }
+    this.emit('log', line);
+    if (this.opts.log) this.opts.log(line);
+  }
+}
+
+/** A FlashPort over the host's view of a board's flash (for reading and seeding records). */
+export function hostFlash(board: VirtualBoard) {
+  return {
+    read(name: string, offset?: number, length?: number): string | undefined {
+      const d = board.storage.read(name);
+      if (d === undefined) return undefined;
+      const from = offset || 0;
+      return d.substring(from, length === undefined ? d.length : from + length);
+    },
+    write(name: string, data: string): boolean {
+      board.storage.write(name, data);
+      return true;
+    },
+    erase(name: string): void {
+      board.storage.erase(name);
+    }
+  };
+}
+
+/** Creates a simulated device (call `start()` to power it on). */
+export function createSimDevice(opts: SimDeviceOptions): SimDevice {
+  return new SimDevice(opts);
+}
