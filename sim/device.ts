@@ -148,10 +148,15 @@ export class SimDevice extends EventEmitter {
     }
   }
 
-  /** Installs if the flash holds no firmware yet, binds the host ports and powers on. */
-  async start(): Promise<void> {
+  /** Installs if the flash holds no firmware yet and binds the host ports (board still off). */
+  async prepare(): Promise<void> {
     if (this.board.storage.read('.bootcde') === undefined) this.install();
     await this.board.ready();
+  }
+
+  /** `prepare()`, then power on. */
+  async start(): Promise<void> {
+    await this.prepare();
     this.board.boot();
   }
 
