@@ -121,6 +121,29 @@ describe('createEdgent', () => {
     assert.deepEqual(fields(vw), ['vw', '3', '42']);
   });
 
+  it('the phone sequence drives the machine: board_info, station leaving, invalid and valid config', () => {
+    const hw = rig();
+    dev = createEdgent(OPTS, hw as unknown as Hardware);
+    dev.start();
+    hw.wifi.fire({ type: 'stations', count: 1 });
+    hw.http.request({ url: '/board_info.json' });
+    assert.equal(dev.state(), 'CONFIGURING');
+    hw.wifi.fire({ type: 'stations', count: 0 });
+    assert.equal(dev.state(), 'WAIT_CONFIG');
+    hw.http.request({ url: '/board_info.json' });
+    const flashWrites = hw.flash.writes;
+    const bad = hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN.slice(1)}` });
+    assert.equal(bad.status, 500);
+    assert.equal(bad.body, '{"status":"error","msg":"Configuration invalid"}');
+    assert.equal(dev.state(), 'CONFIGURING', 'state unchanged');
+    assert.equal(hw.flash.writes, flashWrites, 'nothing stored');
+    clock.tick(SWITCH_DELAY_MS * 5);
+    assert.equal(hw.wifi.joins.length, 0, 'nothing staged: no join');
+    const good = hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+    assert.equal(good.status, 200);
+    assert.equal(dev.state(), 'SWITCH_TO_STA');
+  });
+
   it('a rejected token comes back to config mode with 703 in board_info', () => {
     const hw = rig();
     dev = createEdgent(OPTS, hw as unknown as Hardware);
