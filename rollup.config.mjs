@@ -23,6 +23,11 @@ export const BUNDLES = [
   // Self-contained firmware per board: the basic example with the library inlined.
   { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
   { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
+  // The other examples (examples/README.md), self-contained the same way.
+  { input: 'examples/rgb-led/esp32.ts', file: 'dist/rgb-led-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
+  { input: 'examples/rgb-led/esp8266.ts', file: 'dist/rgb-led-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
+  { input: 'examples/sensor/esp32.ts', file: 'dist/sensor-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
+  { input: 'examples/sensor/esp8266.ts', file: 'dist/sensor-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
 ];
 
 /** The portal's HTML form: written next to the bundles, whitespace between tags removed. */
