@@ -15,45 +15,15 @@
 
 import {
   ButtonPort, FlashPort, Hardware, HttpPort, HttpRequest, HttpResponse, JoinFailure, LedPort, NetPort,
-  ScanEntry, SocketHandlers, UdpPort, WifiEvent, WifiPort, WifiSecurity
+  ScanEntry, SocketHandlers, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
+import { joinReason, ledLevel, security, socketReason } from './mapping';
 import { BoardProfile, LedSpec } from './profiles';
 
 /** Hardware debounce of the button watch, ms. */
 export const BUTTON_DEBOUNCE_MS = 25;
 /** PWM frequency for dimmed LEDs, Hz. */
 export const LED_PWM_HZ = 1000;
-
-/** Maps an Espruino Wi-Fi failure text (either chip) to a join reason. */
-export function joinReason(err: unknown): JoinFailure {
-  const e = String(err).toLowerCase();
-  if (e.indexOf('password') >= 0 || e.indexOf('auth') >= 0) return 'wrong_password';
-  if (e.indexOf('no_ap') >= 0 || e.indexOf('not_found') >= 0) return 'no_ap_found';
-  if (e.indexOf('dhcp') >= 0) return 'no_ip';
-  return 'failed';
-}
-
-/** ESP8266 scans report `authMode` as the SDK's AUTH_MODE number. */
-const AUTH_MODES = ['open', 'wep', 'wpa', 'wpa2', 'wpa_wpa2'];
-
-/** Maps an Espruino scan `authMode` (ESP32: a name, ESP8266: a number) to the app's security names. */
-export function security(authMode: unknown): WifiSecurity {
-  const m = typeof authMode === 'number' ? String(AUTH_MODES[authMode]) : String(authMode).toLowerCase();
-  const map: { [k: string]: WifiSecurity } = {
-    open: 'OPEN', wep: 'WEP', wpa: 'WPA', wpa2: 'WPA2', wpa_wpa2: 'WPA+WPA2', wpa2_enterprise: 'WPA2-EAP',
-    wpa3: 'WPA3', wpa2_wpa3: 'WPA2+WPA3'
-  };
-  return map[m] || 'unknown';
-}
-
-/** Maps an Espruino socket error to the port's reason words. */
-export function socketReason(err: unknown): string {
-  const e = (err && typeof err === 'object' ? String((err as { message?: string }).message) : String(err)).toLowerCase();
-  if (e.indexOf('dns') >= 0 || e.indexOf('host') >= 0 || e.indexOf('not found') >= 0) return 'dns';
-  if (e.indexOf('tls') >= 0 || e.indexOf('ssl') >= 0 || e.indexOf('handshake') >= 0) return 'tls';
-  if (e.indexOf('refused') >= 0) return 'refused';
-  return 'closed';
-}
 
 /** Turns `aa:bb:cc:dd:ee:ff` into its 6 bytes. */
 function macBytes(mac: string): string {
@@ -360,12 +330,13 @@ function buttonPort(b: { pin: number; activeLow: boolean }): ButtonPort {
 }
 
 function ledPort(l: LedSpec): LedPort {
-  const k = (l.brightness === undefined ? 1 : l.brightness) / 255;
+  const br = l.brightness;
   if (l.kind === 'ws2812') {
     const neopixel = require('neopixel');
     return {
       show: function (r, g, b) {
-        neopixel.write(l.pin, [Math.round(g * k * 255) & 255, Math.round(r * k * 255) & 255, Math.round(b * k * 255) & 255]);
+        // WS2812 pixels take their bytes in G, R, B order.
+        neopixel.write(l.pin, [Math.round(ledLevel(g, br) * 255), Math.round(ledLevel(r, br) * 255), Math.round(ledLevel(b, br) * 255)]);
       }
     };
   }
@@ -378,15 +349,15 @@ function ledPort(l: LedSpec): LedPort {
   if (l.kind === 'rgb') {
     return {
       show: function (r, g, b) {
-        out(l.pins[0], r * k, l.inverted, true);
-        out(l.pins[1], g * k, l.inverted, true);
-        out(l.pins[2], b * k, l.inverted, true);
+        out(l.pins[0], ledLevel(r, br), l.inverted, true);
+        out(l.pins[1], ledLevel(g, br), l.inverted, true);
+        out(l.pins[2], ledLevel(b, br), l.inverted, true);
       }
     };
   }
   return {
     show: function (r, g, b) {
-      out(l.pin, Math.max(r, g, b) * k, l.inverted, l.pwm);
+      out(l.pin, ledLevel(Math.max(r, g, b), br), l.inverted, l.pwm);
     }
   };
 }

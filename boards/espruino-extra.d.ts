@@ -22,5 +22,9 @@ declare var global: { [name: string]: any };
 declare function setTimeout(fn: () => void, ms: number): number;
 /** Cancels a timer. */
 declare function clearTimeout(id: number): void;
+/** Calls `fn` every `ms` milliseconds; returns the timer id. */
+declare function setInterval(fn: () => void, ms: number): number;
+/** Cancels an interval. */
+declare function clearInterval(id: number): void;
 /** The console (serial/telnet). */
 declare var console: { log(...args: unknown[]): void };

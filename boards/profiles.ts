@@ -4,7 +4,10 @@
  * object of the same shape, to `createBoard`.
  */
 
-/** The status LED wiring. */
+/**
+ * The status LED wiring. `brightness` (0..255, default 255) scales every
+ * colour: 64 shows a full colour at a quarter of the LED's output.
+ */
 export type LedSpec =
   /** One LED on a GPIO; `pwm` dims it, otherwise it is on/off. */
   | { kind: 'single'; pin: number; inverted: boolean; pwm: boolean; brightness?: number }
