@@ -7,7 +7,7 @@
 
 import { Hardware, Undo } from './ports';
 import { BoardInfo, State } from './types';
-import { createMachine, Machine } from './machine';
+import { createMachine, Machine, Service } from './machine';
 import { createStore } from './store';
 import { createCloud } from './cloud';
 import { createPortal } from './portal';
@@ -127,19 +127,35 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
       static_ip: true
     };
   }
-  const portal = createPortal({
-    http: hw.http,
-    clock: clock,
-    flash: hw.flash,
-    wifi: hw.wifi,
-    info: info,
-    send: function (req) {
-      machine.portal(req);
+  // The portal, DNS and scanner exist only while config mode runs: their closures are freed in RUNNING.
+  let portal: Service | null = null;
+  let dns: Service | null = null;
+  const configMode: Service = {
+    start: function () {
+      if (portal) return;
+      portal = createPortal({
+        http: hw.http,
+        clock: clock,
+        flash: hw.flash,
+        wifi: hw.wifi,
+        info: info,
+        send: function (req) {
+          machine.portal(req);
+        },
+        captive: !!opts.captivePortal,
+        log: log
+      });
+      dns = createDns({ udp: hw.udp, apIp: AP_IP, captive: !!opts.captivePortal });
+      portal.start();
+      dns.start();
     },
-    captive: !!opts.captivePortal,
-    log: log
-  });
-  const dns = createDns({ udp: hw.udp, apIp: AP_IP, captive: !!opts.captivePortal });
+    stop: function () {
+      if (!portal) return;
+      portal.stop();
+      (dns as Service).stop();
+      portal = dns = null;
+    }
+  };
   const indicator = createIndicator({ led: hw.led, clock: clock });
   const button = hw.button ? createButton({
     button: hw.button,
@@ -154,7 +170,7 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
     hw: hw,
     store: store,
     cloud: cloud,
-    services: [portal, dns],
+    services: [configMode],
     apSsid: ssid,
     apPassword: apPassword,
     fwVer: opts.fwVersion,
