@@ -16,8 +16,9 @@
  *   failure persists `last_error`, drops the staged values and ends in ERROR,
  *   whose reboot brings the device back to the stored config or to config mode.
  * - A provisioned device never falls back to the access point on its own: it
- *   retries with exponential backoff capped at `BACKOFF_MAX_MS`, plus a
- *   per-device jitter derived from the chip id.
+ *   retries with exponential backoff capped at `BACKOFF_MAX_MS`, spread by
+ *   ±25 % with a per-device jitter derived from the chip id (a building full
+ *   of devices does not come back in lock-step, nor later than it must).
  */
 
 import { Hardware, JoinFailure, Undo } from './ports';
@@ -47,7 +48,7 @@ export const PROVISION_ATTEMPTS = 1;
 export const PROVISIONED_ATTEMPTS = 500;
 /** First retry delay; doubles per failed attempt. */
 export const BACKOFF_MIN_MS = 5000;
-/** Longest retry delay, before jitter. */
+/** Longest retry delay, before jitter (±25 %). */
 export const BACKOFF_MAX_MS = 120000;
 
 /** The slice of the config store the machine uses. */
@@ -237,7 +238,7 @@ export function createMachine(o: MachineOptions): Machine {
     for (let i = 1; i < n && d < BACKOFF_MAX_MS; i++) d = d * 2;
     if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
     jitterSeed = crc32('j', jitterSeed);
-    return d + (jitterSeed % (d / 2 + 1));
+    return d - d / 4 + (jitterSeed % (d / 2 + 1));
   }
 
   function persistError(code: number): void {

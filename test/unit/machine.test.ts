@@ -341,7 +341,7 @@ describe('state machine', () => {
       const gaps = starts.slice(1).map((t, i) => t - starts[i]);
       for (let i = 0; i < gaps.length; i++) {
         const base = Math.min(BACKOFF_MIN_MS * Math.pow(2, i), BACKOFF_MAX_MS);
-        assert.ok(gaps[i] >= base && gaps[i] <= base * 1.5 + 100, `gap ${i} = ${gaps[i]} for base ${base}`);
+        assert.ok(gaps[i] >= base * 0.75 && gaps[i] <= base * 1.25 + 100, `gap ${i} = ${gaps[i]} for base ${base}`);
       }
       assert.ok(new Set(gaps.slice(-5)).size > 1, 'jitter varies between attempts');
       assert.equal(r.wifi.apStarts.length, 0);
@@ -466,7 +466,7 @@ describe('state machine', () => {
       r.cloud.emit({ type: 'rejected', status: 5 });
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       assert.equal(r.cloud.connected, false);
-      clock.tick(BACKOFF_MIN_MS * 1.5 + 1);
+      clock.tick(BACKOFF_MIN_MS * 1.25 + 1);
       assert.equal(r.cloud.targets.length, 2);
     });
 
