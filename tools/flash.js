@@ -3,7 +3,7 @@
 /**
  * `npm run flash`: puts espruino-edgent on an ESP32 / ESP8266 board running
  * Espruino, through the EspruinoTools CLI (the `espruino` npm package), so that
- * everything runs from flash (docs: espruino-runtime.md, "Uploading", "Memory").
+ * everything runs from flash (docs/espruino-runtime.md: "Uploading", "Memory").
  *
  *   node tools/flash.js --board esp32|esp8266 --port /dev/ttyUSB0|tcp://host:port
  *                       [--baud 115200] [--firmware FILE | --module --firmware FILE]

@@ -1,6 +1,6 @@
 /**
  * Interpreter quirks of Espruino 2v29 applied to a fresh context (facts from
- * shared/docs/espruino-runtime.md; each emulated one has a test in
+ * docs/espruino-runtime.md; each emulated one has a test in
  * test/sim/quirks.test.ts).
  *
  * QUIRKS — what the virtual board does about each difference from V8:

@@ -1,5 +1,5 @@
 /**
- * One test per interpreter quirk listed in shared/docs/espruino-runtime.md
+ * One test per interpreter quirk listed in docs/espruino-runtime.md
  * that the virtual board emulates (see the table in sim/espruino/quirks.ts).
  */
 import { strict as assert } from 'assert';

@@ -14,7 +14,7 @@ const RED: Rgb = [0xff, 0x10, 0x08];
 const WHITE: Rgb = [255, 255, 255];
 const OFF: Rgb = [0, 0, 0];
 
-/** The beat rows of the contract (edgent-compat.md §5). */
+/** The beat rows of the contract (docs/edgent-compat.md §5). */
 const BEAT_ROWS: Array<{ state: State; colour: Rgb; beats: number[] }> = [
   { state: 'WAIT_CONFIG', colour: BLUE, beats: [50, 500] },
   { state: 'RESET_CONFIG', colour: BLUE, beats: [50, 500] },
