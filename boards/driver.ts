@@ -17,7 +17,7 @@ import {
   ButtonPort, FlashPort, Hardware, HttpPort, HttpRequest, HttpResponse, JoinFailure, LedPort, NetPort,
   ScanEntry, SocketHandlers, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
-import { joinReason, ledLevel, security, socketReason } from './mapping';
+import { joinReason, ledLevel, pemBody, security, socketReason } from './mapping';
 import { BoardProfile, LedSpec } from './profiles';
 
 /** Hardware debounce of the button watch, ms. */
@@ -260,7 +260,10 @@ function netPort(chip: string): NetPort {
         h.onClose();
       }
       try {
-        sock = mod.connect({ host: o.host, port: o.port }, function () {
+        // Espruino's tls takes the CA as the certificate's decoded (DER) bytes.
+        const options: { host: string; port: number; ca?: string } = { host: o.host, port: o.port };
+        if (o.tls && o.ca) options.ca = atob(pemBody(o.ca));
+        sock = mod.connect(options, function () {
           if (!closed) h.onConnect();
         });
         sock.on('data', function (d: string) {

@@ -26,5 +26,7 @@ declare function clearTimeout(id: number): void;
 declare function setInterval(fn: () => void, ms: number): number;
 /** Cancels an interval. */
 declare function clearInterval(id: number): void;
+/** Decodes base64 into a byte string. */
+declare function atob(base64: string): string;
 /** The console (serial/telnet). */
 declare var console: { log(...args: unknown[]): void };

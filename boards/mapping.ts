@@ -16,6 +16,17 @@ export function joinReason(err: unknown): JoinFailure {
   return 'failed';
 }
 
+/** The base64 body of a PEM certificate (header, footer and line breaks removed). */
+export function pemBody(pem: string): string {
+  const lines = pem.split('\n');
+  let body = '';
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l.length && l.indexOf('-----') !== 0) body += l;
+  }
+  return body;
+}
+
 /** ESP8266 scans report `authMode` as the SDK's AUTH_MODE number. */
 const AUTH_MODES = ['open', 'wep', 'wpa', 'wpa2', 'wpa_wpa2'];
 

@@ -326,7 +326,7 @@ export function createCloud(opts: CloudOptions): CloudClient {
       ended();
     }, CONNECT_TIMEOUT_MS);
     try {
-      var s = net.connect({ host: host, port: port, tls: t.tls }, {
+      var s = net.connect({ host: host, port: port, tls: t.tls, ca: t.ca }, {
         onConnect: function () {
           if (g !== gen) return;
           up = true;

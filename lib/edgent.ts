@@ -41,6 +41,12 @@ export interface EdgentOptions {
   configIdleTimeoutMs?: number;
   /** Connect to the cloud over TLS. @default whether the board has TLS */
   tls?: boolean;
+  /**
+   * PEM certificate of the CA the cloud's TLS certificate must chain to. Without
+   * it the certificate is not verified (Espruino's default), which a network
+   * attacker could exploit; products should set it. @default none
+   */
+  tlsCa?: string;
   /** Cloud heartbeat in seconds. @default 40 */
   heartbeatS?: number;
   /** Largest message body accepted from the cloud. @default 1024 */
@@ -94,6 +100,7 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   check(typeof opts.fwVersion === 'string' && opts.fwVersion.length > 0 && opts.fwVersion.length <= 32, 'fwVersion');
   check(validatePrefix(prefix), 'apPrefix');
   check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
+  check(opts.tlsCa === undefined || opts.tlsCa.indexOf('-----BEGIN CERTIFICATE-----') >= 0, 'tlsCa (a PEM certificate)');
   const clock = hw.clock;
   const log = hw.system.log;
   const ssid = apSsid({ prefix: prefix, templateName: opts.templateName, chipId: hw.system.chipId() });
@@ -175,6 +182,7 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
     apPassword: apPassword,
     fwVer: opts.fwVersion,
     tls: opts.tls === undefined ? hw.net.tls : opts.tls && hw.net.tls,
+    tlsCa: opts.tlsCa,
     configIdleTimeoutMs: opts.configIdleTimeoutMs,
     isHeld: button ? button.isHeld : undefined
   });

@@ -87,6 +87,8 @@ export interface MachineOptions {
   fwVer: string;
   /** Use TLS for the cloud. @default hw.net.tls */
   tls: boolean;
+  /** PEM certificate the cloud's TLS certificate must chain to; absent = not verified. */
+  tlsCa?: string;
   /** Attempts per phase while provisioning. @default PROVISION_ATTEMPTS */
   provisionAttempts?: number;
   /** Attempts per phase once provisioned. @default PROVISIONED_ATTEMPTS */
@@ -325,7 +327,8 @@ export function createMachine(o: MachineOptions): Machine {
       host: cfg.host,
       port: o.tls ? cfg.portSsl : cfg.port,
       tls: o.tls,
-      token: cfg.token
+      token: cfg.token,
+      ca: o.tls ? o.tlsCa : undefined
     });
     later(function () {
       o.cloud.disconnect();

@@ -210,8 +210,12 @@ export interface Socket {
 export interface NetPort {
   /** True if the board can open TLS connections. */
   tls: boolean;
-  /** Opens a connection to `host:port`, over TLS if `tls` is set. */
-  connect(opts: { host: string; port: number; tls: boolean }, handlers: SocketHandlers): Socket;
+  /**
+   * Opens a connection to `host:port`, over TLS if `tls` is set. With `ca`
+   * (a PEM certificate) the server's certificate must chain to it; without,
+   * it is not verified (Espruino's default).
+   */
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string }, handlers: SocketHandlers): Socket;
 }
 
 /** Key-value flash (Espruino `Storage`): whole files by name. */

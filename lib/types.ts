@@ -126,6 +126,8 @@ export interface CloudTarget {
   tls: boolean;
   /** Device AuthToken (32 chars). */
   token: string;
+  /** PEM certificate the cloud's TLS certificate must chain to; absent = not verified. */
+  ca?: string;
 }
 
 /** What the cloud link reports to the state machine. */

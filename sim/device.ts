@@ -36,6 +36,8 @@ export interface ProductFirmware {
   templateName: string;
   /** Firmware version. */
   fwVersion: string;
+  /** PEM certificate the cloud's TLS certificate must chain to. @default none */
+  tlsCa?: string;
 }
 
 /** Where the device's cloud connections go on the host. */
@@ -78,7 +80,7 @@ export function productFirmware(chip: 'ESP32' | 'ESP8266', p: ProductFirmware): 
   return [
     `var edgent = require(${JSON.stringify(MODULE_FILE)});`,
     'edgent.runAtBoot(function () {',
-    `  var d = edgent.createEdgent({ templateId: ${JSON.stringify(p.templateId)}, templateName: ${JSON.stringify(p.templateName)}, fwVersion: ${JSON.stringify(p.fwVersion)} }, edgent.createBoard(edgent.${board}));`,
+    `  var d = edgent.createEdgent({ templateId: ${JSON.stringify(p.templateId)}, templateName: ${JSON.stringify(p.templateName)}, fwVersion: ${JSON.stringify(p.fwVersion)}${p.tlsCa ? `, tlsCa: ${JSON.stringify(p.tlsCa)}` : ''} }, edgent.createBoard(edgent.${board}));`,
     "  d.onStateChange(function (s) { if (s === 'RUNNING') d.virtualWrite(1, 'hello'); });",
     '  d.onVirtualWrite(function (pin, v) { if (pin === 0) d.virtualWrite(1, v[0]); });',
     '  d.start();',

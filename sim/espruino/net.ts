@@ -41,6 +41,12 @@ const MESSAGES: Record<number, string> = {
   [-13]: 'SSL handshake failed',
 };
 
+/** A certificate's DER bytes (a byte string) as PEM text. */
+function derToPem(der: string): string {
+  const b64 = Buffer.from(der, 'latin1').toString('base64').replace(/(.{64})/g, '$1\n');
+  return `-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----\n`;
+}
+
 /** Client sockets of the board (all boots), closed on link loss. */
 export class SocketHost {
   private readonly _open = new Set<(code: number) => void>();
@@ -138,7 +144,8 @@ export class SocketHost {
             port: target.port,
             servername: host,
             rejectUnauthorized: opts.ca !== undefined,
-            ...(opts.ca !== undefined ? { ca: String(opts.ca) } : {}),
+            // Espruino takes the CA as the certificate's decoded (DER) bytes; Node wants PEM.
+            ...(opts.ca !== undefined ? { ca: derToPem(String(opts.ca)) } : {}),
           },
           onConnect,
         )

@@ -23,7 +23,8 @@ export class FakeSocket implements Socket {
     readonly host: string,
     readonly port: number,
     readonly tls: boolean,
-    readonly handlers: SocketHandlers
+    readonly handlers: SocketHandlers,
+    readonly ca?: string
   ) {}
 
   /** Socket.write: records the bytes. Writes after close are recorded in `lateWrites`. */
@@ -91,8 +92,8 @@ export class FakeNet implements NetPort {
   constructor(public tls = true) {}
 
   /** NetPort.connect: records a new FakeSocket and returns it. */
-  connect(opts: { host: string; port: number; tls: boolean }, handlers: SocketHandlers): Socket {
-    const s = new FakeSocket(opts.host, opts.port, opts.tls, handlers);
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string }, handlers: SocketHandlers): Socket {
+    const s = new FakeSocket(opts.host, opts.port, opts.tls, handlers, opts.ca);
     this.sockets.push(s);
     return s;
   }

@@ -3,7 +3,7 @@
  * chips, scan security modes, socket errors, and LED levels.
  */
 import { strict as assert } from 'assert';
-import { joinReason, security, socketReason, ledLevel } from '../../boards/mapping';
+import { joinReason, security, socketReason, ledLevel, pemBody } from '../../boards/mapping';
 
 describe('board driver mappings', () => {
   it('Wi-Fi connect failures of both chips map to join reasons', () => {
@@ -29,6 +29,11 @@ describe('board driver mappings', () => {
       [{ code: -9, message: 'connection reset' }, 'closed'], ['weird', 'closed']
     ];
     for (const [err, reason] of table) assert.equal(socketReason(err), reason, JSON.stringify(err));
+  });
+
+  it('PEM body: header, footer, blank lines and CRLF removed', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\r\nMIIB\r\nAbC+/=\r\n\r\n-----END CERTIFICATE-----\r\n';
+    assert.equal(pemBody(pem), 'MIIBAbC+/=');
   });
 
   it('LED level: channel 0..255 scaled by brightness 0..255, clamped', () => {

@@ -59,7 +59,7 @@ describe('createEdgent', () => {
     const hw = rig() as unknown as Hardware;
     const bad: Array<Partial<EdgentOptions>> = [
       { templateId: '' }, { templateName: '' }, { fwVersion: '' }, { apPrefix: 'Bad-Prefix!' },
-      { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }
+      { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }, { tlsCa: 'not a certificate' }
     ];
     for (const b of bad) assert.throws(() => createEdgent(Object.assign({}, OPTS, b), hw), TypeError, JSON.stringify(b));
   });
@@ -184,6 +184,23 @@ describe('createEdgent', () => {
     hw.button.release();
     assert.deepEqual(presses, [300]);
     assert.equal(dev.state(), 'WAIT_CONFIG');
+  });
+
+  it('tlsCa reaches the TLS connection; plain TCP never carries it', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    for (const tls of [true, false]) {
+      const hw = rig();
+      hw.net = new FakeNet(tls);
+      dev = createEdgent(Object.assign({}, OPTS, { tlsCa: pem }), hw as unknown as Hardware);
+      dev.start();
+      hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+      clock.tick(SWITCH_DELAY_MS);
+      hw.wifi.finishJoin(null);
+      assert.equal(hw.net.last.tls, tls);
+      assert.equal(hw.net.last.ca, tls ? pem : undefined);
+      dev.stop();
+      dev = null;
+    }
   });
 
   it('stop releases every port', () => {

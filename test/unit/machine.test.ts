@@ -270,13 +270,13 @@ describe('state machine', () => {
       toConnectingNet();
       r.wifi.finishJoin(null);
       assert.equal(m.state(), 'CONNECTING_CLOUD');
-      assert.deepEqual(r.cloud.targets, [{ host: 'blynk.cloud', port: 80, tls: false, token: TOKEN }]);
+      assert.deepEqual(r.cloud.targets, [{ host: 'blynk.cloud', port: 80, tls: false, token: TOKEN, ca: undefined }]);
     });
 
-    it('TLS boards connect to port_ssl', () => {
-      toConnectingNet({ tls: true });
+    it('TLS boards connect to port_ssl, with the trusted CA when one is set', () => {
+      toConnectingNet({ tls: true, tlsCa: 'PEM' });
       r.wifi.finishJoin(null);
-      assert.deepEqual(r.cloud.targets[0], { host: 'blynk.cloud', port: 443, tls: true, token: TOKEN });
+      assert.deepEqual(r.cloud.targets[0], { host: 'blynk.cloud', port: 443, tls: true, token: TOKEN, ca: 'PEM' });
     });
 
     const reasons: Array<[string, number]> = [['wrong_password', 722], ['no_ap_found', 720], ['no_ip', 723], ['failed', 701]];
