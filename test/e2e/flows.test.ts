@@ -12,6 +12,7 @@ import { http } from '../../sim/phone';
 import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
+import { setTimeout as realSleep } from 'timers/promises';
 
 const TOKEN_LIKE = 'A'.repeat(32);
 
@@ -163,6 +164,22 @@ for (const chip of ['ESP32', 'ESP8266'] as const) {
       w.dev.radio.setUp('Home', true);
       await w.until('RUNNING', 10 * 60 * 1000);
       assert.equal(w.dev.storedConfig().valid, true);
+    });
+
+    it('an hour online: heartbeats keep the link, no state change, no stray timers', async () => {
+      w = await world({ chip });
+      const token = await provisioned();
+      const mark = w.dev.states.length;
+      const timers = w.clock.countTimers();
+      // 5 s of device time, then a few real milliseconds for the loopback replies to the pings.
+      for (let t = 0; t < 720; t++) {
+        await w.clock.tickAsync(5000);
+        await realSleep(5);
+      }
+      assert.deepEqual(w.dev.states.slice(mark), [], 'stayed RUNNING');
+      assert.equal((await w.cloudDevice(token)).online, true);
+      assert.ok(w.clock.countTimers() <= timers + 2, `timers ${timers} -> ${w.clock.countTimers()}`);
+      assert.equal(w.dev.board.errors.length, 0, String(w.dev.board.errors));
     });
 
     it('a 10 s button hold erases token and Wi-Fi and returns to WAIT_CONFIG', async () => {

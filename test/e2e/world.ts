@@ -5,6 +5,7 @@
  * (`clock.tickAsync`) over long waits such as the ERROR reboot or an hour
  * without a router. Host ports are bound before the fake clock is installed,
  * and released after it is restored, as the virtual board requires.
+ * `E2E_CLOUD_LOG=1` prints the simulated cloud's log (with device time).
  */
 import sinon from 'sinon';
 import { createCloudServer, CloudServer } from '../../sim/cloud';
@@ -52,7 +53,7 @@ export interface WorldOptions extends Partial<SimDeviceOptions> {
 
 /** Builds and (by default) boots a world. */
 export async function world(o: WorldOptions): Promise<World> {
-  const cloud = createCloudServer({ dataFile: o.cloudData });
+  const cloud = createCloudServer({ dataFile: o.cloudData, log: process.env.E2E_CLOUD_LOG ? (l) => console.log('CLOUD', Date.now() % 10000000, l) : undefined });
   await cloud.start();
   const api = `http://127.0.0.1:${cloud.ports.http}`;
   const dev = createSimDevice(Object.assign({
