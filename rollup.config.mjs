@@ -70,8 +70,10 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
       }),
       terser({
         ecma: 5,
-        // Espruino does not hoist: every var and function declaration goes first in its scope.
-        compress: { passes: 2, hoist_vars: true, hoist_funs: true },
+        // Espruino does not hoist: function declarations go first in their scope. Vars stay where they
+        // are (hoisting them would stop terser inlining constants: ~80 fewer variables on the board);
+        // the compatibility check fails the build on any var used before its declaration runs.
+        compress: { passes: 2, hoist_funs: true },
         // Internal fields start with `_`: Espruino keeps every property name in RAM.
         mangle: { properties: { regex: /^_/ } },
         // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).
