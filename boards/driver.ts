@@ -295,8 +295,8 @@ function flashPort(): FlashPort {
   const storage = require('Storage');
   return {
     read: function (name, offset, length) {
-      const d = storage.read(name, offset, length);
-      return d === undefined ? undefined : String(d);
+      // A memory-mapped string straight from flash: no copy in RAM.
+      return storage.read(name, offset, length);
     },
     write: function (name, data) {
       try {
