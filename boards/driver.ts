@@ -5,12 +5,11 @@
  * `setWatch`, `digitalWrite`/`analogWrite`/`neopixel` and the chip's reboot.
  *
  * - Polarity lives here: the core sees logical `pressed` and colours.
- * - Wi-Fi failure texts of both chips map to the port's join reasons
- *   (wrong password, network not found, no IP, failed).
+ * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
+ *   the ports' words (pure functions in `boards/mapping.ts`).
  * - An HTTP request ends at Espruino's `end` (Content-Length delivered), when
  *   the counted body is complete (at once without a body), or when the client
  *   goes away.
- * - Socket errors map to `dns`, `tls`, `refused` or `closed`.
  */
 
 import {
