@@ -13,22 +13,67 @@ import { espruinoCheck } from './tools/rollup-plugin-espruino.js';
 /**
  * Every bundle the build writes. `tsconfig`: the program it is compiled in
  * (the core alone, or with the board drivers and their Espruino globals).
- * @type {Array<{ input: string, file: string, format: import('rollup').ModuleFormat, name?: string, tsconfig: string }>}
+ * @type {Array<{ input: string, file: string, format: import('rollup').ModuleFormat, name?: string, tsconfig: string, board?: 'ESP32' | 'ESP8266', module?: string }>}
+ * `board`: a firmware (boot code) for that chip; `module`: the Storage name of a library module.
+ * Both get a deployment manifest.
  */
 export const BUNDLES = [
   // The board-agnostic core alone, to keep an eye on its size.
   { input: 'lib/index.ts', file: 'dist/edgent-core.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The library as an Espruino module: core, board driver, profiles (`require('espruino-edgent')`).
-  { input: 'boards/index.ts', file: 'dist/espruino-edgent.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
-  // Self-contained firmware per board: the basic example with the library inlined.
-  { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
-  { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
-  // The other examples (examples/README.md), self-contained the same way.
-  { input: 'examples/rgb-led/esp32.ts', file: 'dist/rgb-led-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
-  { input: 'examples/rgb-led/esp8266.ts', file: 'dist/rgb-led-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
-  { input: 'examples/sensor/esp32.ts', file: 'dist/sensor-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
-  { input: 'examples/sensor/esp8266.ts', file: 'dist/sensor-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json' },
+  { input: 'boards/index.ts', file: 'dist/espruino-edgent.js', format: 'cjs', tsconfig: 'tsconfig.boards.json', module: 'espruino-edgent' },
+  // Mode modules, `require`d from Storage only while their mode runs (lib/edgent.ts).
+  { input: 'lib/mode-config.ts', file: 'dist/edgent-portal.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  { input: 'lib/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  { input: 'lib/mode-store.ts', file: 'dist/edgent-store.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // Firmware per board (boot code): the basic example with the library's core inlined.
+  { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
+  { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
+  // The other examples (examples/README.md), built the same way.
+  { input: 'examples/rgb-led/esp32.ts', file: 'dist/rgb-led-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
+  { input: 'examples/rgb-led/esp8266.ts', file: 'dist/rgb-led-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
+  { input: 'examples/sensor/esp32.ts', file: 'dist/sensor-esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
+  { input: 'examples/sensor/esp8266.ts', file: 'dist/sensor-esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
 ];
+
+/**
+ * The Storage files every firmware needs besides its boot code: Storage name -> file in dist/.
+ * Mode modules are `require`d from flash only while their mode runs.
+ */
+export const STORAGE_FILES = {
+  'edgent.htm': 'form.html',
+  'edgent-portal': 'edgent-portal.js',
+  'edgent-cloud': 'edgent-cloud.js',
+  'edgent-store': 'edgent-store.js',
+};
+
+/**
+ * The deployment manifest of a bundle, `dist/<name>.files.json`: what `npm run flash`, the
+ * simulated board and the real-interpreter tests put on a board, and nothing else. A firmware is
+ * the boot code; the library module goes to Storage, and the product's firmware is the boot code.
+ * @param {{ file: string, board?: string, module?: string }} bundle
+ * @returns {{ board: string | null, bootCode: string | null, storage: Record<string, string> }}
+ */
+export function manifestOf(bundle) {
+  const storage = Object.assign({}, STORAGE_FILES);
+  if (bundle.module) storage[bundle.module] = basename(bundle.file);
+  return { board: bundle.board || null, bootCode: bundle.module ? null : basename(bundle.file), storage };
+}
+
+/**
+ * Emits the deployment manifest next to a firmware bundle.
+ * @param {{ file: string, board?: string, module?: string }} bundle
+ * @returns {import('rollup').Plugin}
+ */
+function manifestAsset(bundle) {
+  return {
+    name: 'edgent-manifest',
+    generateBundle() {
+      const fileName = basename(bundle.file).replace(/\.js$/, '.files.json');
+      this.emitFile({ type: 'asset', fileName, source: JSON.stringify(manifestOf(bundle), null, 2) + '\n' });
+    },
+  };
+}
 
 /** The portal's HTML form: written next to the bundles, whitespace between tags removed. */
 const FORM = { source: 'lib/form.html', fileName: 'form.html' };
@@ -89,5 +134,6 @@ const check = espruinoCheck({ budget: 'size-budget.json', expect: BUNDLES.map((b
 export default BUNDLES.map((bundle, i) => {
   const options = bundleOptions(bundle, { check });
   if (i === 0) options.plugins.push(formAsset());
+  if (bundle.board || bundle.module) options.plugins.push(manifestAsset(bundle));
   return options;
 });

@@ -22,6 +22,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DIST } from '../sim/device';
+import { chipManifest, readDeployment } from '../sim/manifest';
 import { markdownTable, textTable, type Table } from './format';
 import { ROOT, runSize, sizeTables } from './size';
 import { memoryTables, runMemory } from './memory';
@@ -106,9 +107,9 @@ function section<T extends object>(name: string, run: () => Promise<T>, tables: 
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   process.chdir(ROOT);
-  if (!['esp8266.js', 'esp32.js', 'espruino-edgent.js', 'form.html'].every((f) => existsSync(join(DIST, f)))) {
-    throw new Error('dist/ is incomplete: run `npm run build` first (the simulated devices run dist/)');
-  }
+  // The simulated devices install what the chips' manifests list; the size section measures the library module too.
+  for (const chip of ['ESP8266', 'ESP32'] as const) readDeployment(DIST, chipManifest(chip));
+  if (!existsSync(join(DIST, 'espruino-edgent.js'))) throw new Error('dist/ is incomplete: run `npm run build` first (the simulated devices run dist/)');
   const m = machine();
   const date = new Date().toISOString();
   const header = `espruino-edgent bench, ${date}, ${m.cpu}, ${m.cores} cores, ${m.ramGb} GB RAM, Node ${m.node}, ${m.os}${o.quick ? ' (QUICK: small sizes)' : ''}`;

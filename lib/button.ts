@@ -59,74 +59,71 @@ export interface Button {
 export function createButton(opts: ButtonOptions): Button {
   const button = opts.button;
   const clock = opts.clock;
-  let _undo: Undo | null = null;
-  let _t: TimerId | null = null;
-  let _since = -1;
-  let _stage: HoldStage = 'none';
+  const onHold = opts.onHold;
+  let undo: Undo | null = null;
+  let timer: TimerId | null = null;
+  let since = -1;
+  let stage: HoldStage = 'none';
 
-  function clear(): void {
-    if (_t !== null) {
-      clock.clearTimeout(_t);
-      _t = null;
-    }
-  }
-
-  function arm(): void {
-    const ms = (_stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (clock.now() - _since);
-    _t = clock.setTimeout(onTimer, ms > 0 ? ms : 0);
-  }
-
+  /** Forgets the current press: timer cleared, a shown hold stage ended. */
   function drop(): void {
-    _since = -1;
-    clear();
-    if (_stage !== 'none') {
-      _stage = 'none';
-      opts.onHold!('none');
+    since = -1;
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    if (stage !== 'none') {
+      stage = 'none';
+      onHold!('none');
     }
   }
 
-  function onTimer(): void {
-    _t = null;
-    // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
-    if (!button.isPressed()) return drop();
-    _stage = _stage === 'none' ? 'hint' : 'reset';
-    if (_stage === 'hint') arm();
-    opts.onHold!(_stage);
-  }
-
-  function press(): void {
-    _since = clock.now();
-    if (opts.onHold) arm();
-  }
-
-  function onEdge(pressed: boolean): void {
-    const since = _since;
-    const held = clock.now() - since;
-    drop();
-    if (!_undo) return;
-    if (pressed) press();
-    else if (since < 0) return;
-    else if (held >= RESET_HOLD_MS) opts.onReset();
-    else if (held >= PRESS_MIN_MS && opts.onPress) opts.onPress(held);
+  /** Arms the timer of the next hold stage (only when someone shows the stages). */
+  function arm(): void {
+    if (!onHold) return;
+    const ms = (stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (clock.now() - since);
+    timer = clock.setTimeout(function () {
+      timer = null;
+      // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
+      if (!button.isPressed()) return drop();
+      stage = stage === 'none' ? 'hint' : 'reset';
+      if (stage === 'hint') arm();
+      onHold(stage);
+    }, ms > 0 ? ms : 0);
   }
 
   return {
     start: function () {
-      if (_undo) return;
-      _undo = button.watch(onEdge);
-      if (button.isPressed()) press();
+      if (undo) return;
+      undo = button.watch(function (pressed) {
+        const held = clock.now() - since;
+        const was = since;
+        drop();
+        if (!undo) return;
+        if (pressed) {
+          since = clock.now();
+          arm();
+        } else if (was < 0) {
+          return;
+        } else if (held >= RESET_HOLD_MS) {
+          opts.onReset();
+        } else if (held >= PRESS_MIN_MS && opts.onPress) {
+          opts.onPress(held);
+        }
+      });
+      if (button.isPressed()) {
+        since = clock.now();
+        arm();
+      }
     },
     stop: function () {
-      if (_undo) {
-        _undo();
-        _undo = null;
-      }
-      clear();
-      _since = -1;
-      _stage = 'none';
+      if (undo) undo();
+      undo = null;
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+      since = -1;
+      stage = 'none';
     },
     isHeld: function () {
-      return _since >= 0;
+      return since >= 0;
     }
   };
 }

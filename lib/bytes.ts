@@ -11,38 +11,6 @@
  *   so UTF-8 reaches the phone intact.
  */
 
-const HEX = '0123456789ABCDEF';
-
-/** Value of one hex digit char code (either case), or -1. NaN (past the end) gives -1. */
-function hexVal(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
-}
-
-/** Decodes one component: `+` is a space, `%XX` a byte. Null on a bad escape. */
-function unescapeBytes(s: string): string | null {
-  if (s.indexOf('%') < 0 && s.indexOf('+') < 0) return s;
-  let out = '';
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charAt(i);
-    if (c === '+') {
-      out += s.substring(from, i) + ' ';
-      from = i + 1;
-    } else if (c === '%') {
-      const hi = hexVal(s.charCodeAt(i + 1));
-      const lo = hexVal(s.charCodeAt(i + 2));
-      if (hi < 0 || lo < 0) return null;
-      out += s.substring(from, i) + String.fromCharCode(hi * 16 + lo);
-      i += 2;
-      from = i + 1;
-    }
-  }
-  return out + s.substring(from);
-}
-
 /**
  * Parses `a=b&c=d` (a query string without its `?`, or a url-encoded form
  * body) into an object of byte strings.
@@ -59,16 +27,45 @@ function unescapeBytes(s: string): string | null {
  * @returns the decoded pairs, or null if any escape is invalid
  */
 export function decodeQuery(s: string): { [key: string]: string } | null {
+  // No helper functions and no arrays: on the board each would be more memory per call.
   const out: { [key: string]: string } = {};
-  const parts = s.split('&');
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i];
-    if (p.length === 0) continue;
-    const eq = p.indexOf('=');
-    const k = unescapeBytes(eq < 0 ? p : p.substring(0, eq));
-    const v = eq < 0 ? '' : unescapeBytes(p.substring(eq + 1));
-    if (k === null || v === null) return null;
-    if (k !== '' && k !== '__proto__') out[k] = v;
+  let from = 0;
+  while (from <= s.length) {
+    let amp = s.indexOf('&', from);
+    if (amp < 0) amp = s.length;
+    const seg = s.substring(from, amp);
+    from = amp + 1;
+    if (seg.length === 0) continue;
+    const eq = seg.indexOf('=');
+    let k = '';
+    // Part 0 is the key, part 1 the value: `+` becomes a space, `%XX` a byte.
+    for (let part = 0; part < 2; part++) {
+      const t = part === 0 ? (eq < 0 ? seg : seg.substring(0, eq)) : eq < 0 ? '' : seg.substring(eq + 1);
+      let d = '';
+      let done = 0;
+      for (let i = 0; i < t.length; i++) {
+        const c = t.charAt(i);
+        if (c === '+') {
+          d += t.substring(done, i) + ' ';
+          done = i + 1;
+        } else if (c === '%') {
+          let n = 0;
+          for (let j = 1; j <= 2; j++) {
+            // A hex digit of either case (`| 32` lowers A-F); NaN (past the end) is no digit.
+            const h = t.charCodeAt(i + j);
+            const v = h >= 48 && h <= 57 ? h - 48 : (h | 32) >= 97 && (h | 32) <= 102 ? (h | 32) - 87 : -1;
+            if (v < 0) return null;
+            n = n * 16 + v;
+          }
+          d += t.substring(done, i) + String.fromCharCode(n);
+          i += 2;
+          done = i + 1;
+        }
+      }
+      d += t.substring(done);
+      if (part === 0) k = d;
+      else if (k !== '' && k !== '__proto__') out[k] = d;
+    }
   }
   return out;
 }
@@ -90,7 +87,7 @@ export function jsonString(s: string): string {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 32 || c === 34 || c === 92 || c === 127) {
-      out += s.substring(from, i) + (c === 34 ? '\\"' : c === 92 ? '\\\\' : '\\u00' + HEX.charAt(c >> 4) + HEX.charAt(c & 15));
+      out += s.substring(from, i) + (c === 34 ? '\\"' : c === 92 ? '\\\\' : '\\u00' + '0123456789ABCDEF'.charAt(c >> 4) + '0123456789ABCDEF'.charAt(c & 15));
       from = i + 1;
     }
   }

@@ -1,6 +1,6 @@
 /**
- * Blynk cloud client (contract §6) behind the `CloudLink` interface the state
- * machine drives: one attempt per `connect(target)`.
+ * Blynk cloud client (contract §6) for the state machine's `CloudLink`: one
+ * attempt per `connect(target)`.
  *
  * - Login: HW_LOGIN id 1 with the token; RESPONSE 200/4 → sends the info
  *   message, then `online`; any other status → `rejected` and closes; no reply
@@ -14,24 +14,31 @@
  *   seconds and no PING went out in the last `PING_GAP_MS`; drop (`timeout`)
  *   after h-beat + `RECV_GRACE_MS` with nothing received; incoming PING →
  *   RESPONSE 200 with its id.
- * - HARDWARE `vw` → `onVirtualWrite` listeners; other sub-commands and unknown
- *   message types → RESPONSE 2. INTERNAL `dbg` reboot / config start /
- *   config erase → `command` event; `ota` → logged, RESPONSE 2; `rtc`, `utc`,
- *   `meta` tolerated.
+ * - HARDWARE `vw` → `onWrite`; other sub-commands and unknown message types →
+ *   RESPONSE 2. INTERNAL `dbg` reboot / config start / config erase →
+ *   `command` event; `ota` → logged, RESPONSE 2; `rtc`, `utc`, `meta`
+ *   tolerated.
  * - Bodies over `buffIn` → `offline` `oversize`; msg id 0 → `offline`
  *   `protocol`. Exactly one `offline` or `rejected` per attempt, nothing after
- *   `disconnect()`, callbacks of replaced sockets are ignored.
+ *   `disconnect()`, callbacks of replaced sockets are ignored. Exceptions of
+ *   `onEvent` and `onWrite` are caught and logged.
  * - Values are byte strings (UTF-8 bytes on the board). Writes while offline
  *   return false; nothing is queued. Logs show only the first 4 token chars.
  * - NetPort callbacks must not fire synchronously inside `net.connect`.
+ *
+ * Memory (Espruino keeps every live function, property and variable in RAM):
+ * the client is one object holding its state in `_` fields (shortened by the
+ * build) and module-level methods that use `this`; each connection adds one
+ * set of socket handlers and one timer function, all closures over the same
+ * small scope; the info message is built at login only and received bytes are
+ * parsed straight from one receive buffer.
  */
 
-import { ClockPort, NetPort, Socket, TimerId, Undo } from './ports';
-import { CloudEvent, CloudLink, CloudTarget } from './types';
+import { ClockPort, NetPort, Socket, TimerId } from './ports';
+import { CloudEvent, CloudTarget } from './types';
 import {
-  createParser,
-  frame,
-  response,
+  nextId,
+  parse,
   MAX_U16,
   MSG_HARDWARE,
   MSG_HARDWARE_SYNC,
@@ -40,6 +47,7 @@ import {
   MSG_PING,
   MSG_REDIRECT,
   MSG_RESPONSE,
+  PARSE_PROTOCOL,
   STATUS_ALREADY_REGISTERED,
   STATUS_ILLEGAL_BODY,
   STATUS_ILLEGAL_COMMAND,
@@ -75,7 +83,7 @@ export interface CloudInfo {
   dev: string;
 }
 
-/** Options of `createCloud`. */
+/** Options of `createCloud`. The client keeps this object and reads it when needed. */
 export interface CloudOptions {
   /** TCP/TLS sockets. */
   net: NetPort;
@@ -83,6 +91,10 @@ export interface CloudOptions {
   clock: ClockPort;
   /** Info message values. */
   info: CloudInfo;
+  /** Receives every link event (`online`, `rejected`, `offline`, `command`). */
+  onEvent: (ev: CloudEvent) => void;
+  /** Receives virtual pin writes from the cloud; values are byte strings. @default none */
+  onWrite?: (pin: number, values: string[]) => void;
   /** Heartbeat period in seconds (`h-beat`). @default 40 */
   heartbeatS?: number;
   /** Largest body accepted from the cloud (`buff-in`), 1..65535. @default 1024 */
@@ -91,129 +103,276 @@ export interface CloudOptions {
   log?: (line: string) => void;
 }
 
-/** The cloud link plus the product-facing calls. */
-export interface CloudClient extends CloudLink {
+/**
+ * The cloud client. Its methods use `this`: call them on the client
+ * (`cloud.connect(t)`), not detached.
+ */
+export interface CloudClient {
+  /** Starts one connection attempt (drops any current link first). */
+  connect(target: CloudTarget): void;
+  /** Drops the link; no further events until the next `connect`. */
+  disconnect(): void;
+  /** Sends a device metadata value (`meta set <key> <value>`) while online. */
+  setMeta(key: string, value: string): void;
   /**
    * Writes a virtual pin (`vw`); arrays become several values. Values are byte
    * strings or numbers. Returns false (nothing sent, nothing queued) while
    * offline.
    */
   virtualWrite(pin: number, value: string | number | Array<string | number>): boolean;
-  /** Subscribes to virtual pin writes from the cloud; values are byte strings. */
-  onVirtualWrite(fn: (pin: number, values: string[]) => void): Undo;
   /** Asks the cloud to resend the stored values of `pins` (HARDWARE_SYNC `vr`); no-op offline. */
   syncVirtual(pins: number[]): void;
   /** True while logged in. */
   isOnline(): boolean;
 }
 
-/** Reasons the NetPort may report that are passed on as they are. */
-var KNOWN_REASONS = ['dns', 'tls', 'refused', 'timeout'];
+/** The client object with its state. */
+interface Client extends CloudClient {
+  /** Also continues the current attempt (no target). */
+  connect(target?: CloudTarget): void;
+  /** Also ends the attempt with an event, or only closes the connection (`keep`). */
+  disconnect(ev?: CloudEvent, keep?: boolean): void;
+  /** The options. */
+  _o: CloudOptions;
+  /** Target of the current attempt; null when idle. */
+  _t: CloudTarget | null;
+  /** Socket of the current connection. */
+  _s: Socket | null;
+  /** Connection generation: callbacks of older connections are ignored. */
+  _g: number;
+  /** Pending timer. */
+  _tm: TimerId;
+  /** 0 connecting, 1 waiting for the login reply, 2 online. */
+  _p: number;
+  /** The `online` event of this attempt went out (a redirect does not repeat it). */
+  _a: boolean;
+  /** Last msg id sent. */
+  _id: number;
+  /** Times of the last byte received, the last frame sent, the last PING. */
+  _in: number;
+  _out: number;
+  _ping: number;
+  /** Received bytes not parsed yet (one incomplete frame). */
+  _r: string;
+  /** Host and port of the current connection. */
+  _h: string;
+  _pt: number;
+  /** Why the current connection failed, as far as the socket said. */
+  _w: string;
+}
 
 /** Creates the cloud client. Throws TypeError for an out-of-range `buffIn` or `heartbeatS`. */
 export function createCloud(opts: CloudOptions): CloudClient {
-  var net = opts.net;
-  var clock = opts.clock;
-  var info = opts.info;
-  var hbS = opts.heartbeatS || DEFAULT_HEARTBEAT_S;
   var buffIn = opts.buffIn || DEFAULT_BUFF_IN;
-  var log = opts.log || function () {};
-  if (!(buffIn > 0 && buffIn <= MAX_U16) || !(hbS > 0)) throw new TypeError('cloud: bad buffIn/heartbeatS');
-  var hbMs = hbS * 1000;
-  var listeners: Array<(ev: CloudEvent) => void> = [];
-  var writers: Array<(pin: number, values: string[]) => void> = [];
-  var target: CloudTarget | null = null;
-  var sock: Socket | null = null;
-  var gen = 0;
-  var timer: TimerId = null;
-  var online = false;
-  var announced = false;
-  var msgId = 1;
-  var lastIn = 0;
-  var lastOut = 0;
-  var lastPing = 0;
+  if (!(buffIn > 0 && buffIn <= MAX_U16) || !((opts.heartbeatS || DEFAULT_HEARTBEAT_S) > 0)) {
+    throw new TypeError('cloud: bad buffIn/heartbeatS');
+  }
+  var c: Client = {
+    connect: connect,
+    disconnect: disconnect,
+    setMeta: setMeta,
+    virtualWrite: virtualWrite,
+    syncVirtual: syncVirtual,
+    isOnline: isOnline,
+    _o: opts,
+    _t: null,
+    _s: null,
+    _g: 0,
+    _tm: null,
+    _p: 0,
+    _a: false,
+    _id: 1,
+    _in: 0,
+    _out: 0,
+    _ping: 0,
+    _r: '',
+    _h: '',
+    _pt: 0,
+    _w: ''
+  };
+  return c;
+}
 
-  function call(fn: Function, a: any, b?: any): void {
+/**
+ * Closes the current connection and stops its timer. Unless `keep`, the
+ * attempt is over: with `ev` (its `offline` or `rejected`) logged and emitted;
+ * without (the `disconnect()` method) only a `disconnect` log line, no event.
+ */
+function disconnect(this: Client, ev?: CloudEvent, keep?: boolean): void {
+  var c = this;
+  var s = c._s;
+  if (!ev && !keep && c._t) call(c, c._o.log, 'cloud: disconnect');
+  c._g++;
+  if (c._tm != null) c._o.clock.clearTimeout(c._tm);
+  c._tm = null;
+  c._p = 0;
+  c._s = null;
+  if (s) {
     try {
-      fn(a, b);
+      s.close();
     } catch (e) {
-      log('cloud: listener failed: ' + e);
+      call(c, c._o.log, 'cloud: close failed: ' + e);
     }
   }
+  if (keep) return;
+  c._t = null;
+  c._a = false;
+  if (!ev) return;
+  call(c, c._o.log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
+  call(c, c._o.onEvent, ev);
+}
 
-  function emit(ev: CloudEvent): void {
-    var l = listeners.slice();
-    for (var i = 0; i < l.length; i++) call(l[i], ev);
+function setMeta(this: Client, key: string, value: string): void {
+  if (this._p === 2) send(this, MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
+}
+
+function virtualWrite(this: Client, pin: number, value: string | number | Array<string | number>): boolean {
+  return this._p === 2 && send(this, MSG_HARDWARE, ['vw', pin].concat(value).join('\0'));
+}
+
+function syncVirtual(this: Client, pins: number[]): void {
+  if (this._p === 2) send(this, MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pins).join('\0'));
+}
+
+function isOnline(this: Client): boolean {
+  return this._p === 2;
+}
+
+/**
+ * Calls `fn(a)`, or `fn(a, b)` when `b` is given, if there is a `fn`; an
+ * exception is logged, not thrown (a failing log sink stays silent).
+ */
+function call(c: Client, fn: Function | undefined, a: any, b?: any): void {
+  if (!fn) return;
+  try {
+    if (b) fn(a, b);
+    else fn(a);
+  } catch (e) {
+    if (fn !== c._o.log) call(c, c._o.log, 'cloud: listener failed: ' + e);
   }
+}
 
-  function stopTimer(): void {
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = null;
+/**
+ * Sends a frame with the next msg id, or with `id`; a numeric `body` is the
+ * status of a RESPONSE. Returns false when there is no socket (or the body is
+ * over 65535 bytes).
+ */
+function send(c: Client, type: number, body: string | number, id?: number): boolean {
+  var s = c._s;
+  if (!s || (body as string).length > MAX_U16) return false;
+  if (!id) id = c._id = nextId(c._id);
+  c._out = c._o.clock.now();
+  try {
+    var len = typeof body === 'number' ? body : body.length;
+    s.write(String.fromCharCode(type, (id >> 8) & 255, id & 255, (len >> 8) & 255, len & 255) + (typeof body === 'number' ? '' : body));
+  } catch (e) {
+    call(c, c._o.log, 'cloud: write failed: ' + e);
   }
+  return true;
+}
 
-  function arm(fn: () => void, ms: number): void {
-    var g = gen;
-    stopTimer();
-    timer = clock.setTimeout(function () {
-      timer = null;
-      if (g === gen) fn();
-    }, ms);
+/**
+ * Opens a connection: to `t` as a new attempt (the `connect` method), or
+ * without `t` to `_h:_pt` within the current attempt (port fallback, redirect).
+ * The connection's handlers are closures over `c` and its generation `g`;
+ * `onData` doubles as its timer function (called without data) and one
+ * function takes both `onError` (a reason) and `onClose` (no reason).
+ */
+function connect(this: Client, t?: CloudTarget): void {
+  var c = this;
+  c.disconnect(undefined, true);
+  if (t) {
+    c._t = t;
+    c._a = false;
+    c._h = t.host;
+    c._pt = t.port;
   }
-
-  function closeSock(): void {
-    gen++;
-    stopTimer();
-    online = false;
-    var s = sock;
-    sock = null;
-    if (s) {
-      try {
-        s.close();
-      } catch (e) {
-        log('cloud: close failed: ' + e);
-      }
+  t = c._t as CloudTarget;
+  var g = c._g;
+  c._r = '';
+  c._w = 'closed';
+  function fail(reason?: unknown): void {
+    if (g !== c._g) return;
+    if (typeof reason === 'string') {
+      c._w = reason === 'dns' || reason === 'tls' || reason === 'refused' || reason === 'timeout' ? reason : 'closed';
+      return;
+    }
+    var why = c._w;
+    var alt = c._pt === 443 ? 9443 : c._pt === 80 ? 8080 : 0;
+    if (!c._p && alt && why !== 'dns' && why !== 'tls') {
+      call(c, c._o.log, 'cloud: ' + why + ', trying port ' + alt);
+      c._pt = alt;
+      c.connect();
+    } else {
+      c.disconnect({ type: 'offline', reason: why });
     }
   }
-
-  function finish(ev: CloudEvent): void {
-    closeSock();
-    target = null;
-    announced = false;
-    log('cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
-    emit(ev);
-  }
-
-  function raw(data: string): boolean {
-    if (!sock) return false;
-    lastOut = clock.now();
-    try {
-      sock.write(data);
-    } catch (e) {
-      log('cloud: write failed: ' + e);
+  function data(chunk?: string): void {
+    if (g !== c._g) return;
+    var now = c._o.clock.now();
+    if (typeof chunk === 'string') {
+      c._in = now;
+      chunk = c._r + chunk;
+      var n = parse(chunk, c._o.buffIn || DEFAULT_BUFF_IN, function (type, id, body) {
+        receive(c, type, id, body, data);
+        return g !== c._g;
+      });
+      if (g !== c._g) return;
+      if (n < 0) c.disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
+      else c._r = chunk.substr(n);
+      return;
     }
-    return true;
-  }
-
-  function send(type: number, body: string): boolean {
-    if (!sock || body.length > MAX_U16) return false;
-    msgId = msgId >= MAX_U16 ? 1 : msgId + 1;
-    return raw(frame(type, msgId, body));
-  }
-
-  function beat(): void {
-    var now = clock.now();
-    if (now - lastIn >= hbMs + RECV_GRACE_MS) return finish({ type: 'offline', reason: 'timeout' });
-    if ((now - lastIn >= hbMs || now - lastOut >= hbMs) && now - lastPing >= PING_GAP_MS) {
-      lastPing = now;
-      send(MSG_PING, '');
+    // The timer: connect timeout, login timeout or heartbeat.
+    c._tm = null;
+    if (!c._p) {
+      c._w = 'timeout';
+      return fail();
     }
-    var next = Math.min(lastIn + hbMs + RECV_GRACE_MS, Math.max(Math.min(lastIn, lastOut) + hbMs, lastPing + PING_GAP_MS));
-    arm(beat, Math.max(next - now, 10));
+    if (c._p === 1) return c.disconnect({ type: 'offline', reason: 'timeout' });
+    var hb = (c._o.heartbeatS || DEFAULT_HEARTBEAT_S) * 1000;
+    if (now - c._in >= hb + RECV_GRACE_MS) return c.disconnect({ type: 'offline', reason: 'timeout' });
+    if ((now - c._in >= hb || now - c._out >= hb) && now - c._ping >= PING_GAP_MS) {
+      c._ping = now;
+      send(c, MSG_PING, '');
+    }
+    var next = Math.min(c._in + hb + RECV_GRACE_MS, Math.max(Math.min(c._in, c._out) + hb, c._ping + PING_GAP_MS));
+    c._tm = c._o.clock.setTimeout(data, Math.max(next - now, 10));
   }
+  call(c, c._o.log, 'cloud: connecting ' + c._h + ':' + c._pt + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
+  c._tm = c._o.clock.setTimeout(data, CONNECT_TIMEOUT_MS);
+  try {
+    c._s = c._o.net.connect({ host: c._h, port: c._pt, tls: t.tls, ca: t.ca }, {
+      onConnect: function () {
+        if (g !== c._g) return;
+        c._p = 1;
+        c._in = c._o.clock.now();
+        c._id = 1;
+        send(c, MSG_HW_LOGIN, (c._t as CloudTarget).token, 1);
+        c._o.clock.clearTimeout(c._tm);
+        c._tm = c._o.clock.setTimeout(data, LOGIN_TIMEOUT_MS);
+      },
+      onData: data,
+      onError: fail,
+      onClose: fail
+    });
+  } catch (e) {
+    call(c, c._o.log, 'cloud: connect failed: ' + e);
+    c._o.clock.clearTimeout(c._tm);
+    c._tm = c._o.clock.setTimeout(fail, 0);
+  }
+}
 
-  function goOnline(): void {
-    online = true;
+/** Handles one frame received on the current connection; `tick` is its timer function. */
+function receive(c: Client, type: number, id: number, body: string | number, tick: () => void): void {
+  var o = c._o;
+  if (type === MSG_RESPONSE) {
+    if (id !== 1 || c._p === 2) return;
+    if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return c.disconnect({ type: 'rejected', status: body as number });
+    var info = o.info;
+    var hbS = o.heartbeatS || DEFAULT_HEARTBEAT_S;
+    c._p = 2;
     send(
+      c,
       MSG_INTERNAL,
       [
         'mcu', info.fwVer,
@@ -221,179 +380,54 @@ export function createCloud(opts: CloudOptions): CloudClient {
         'build', info.build,
         'blynk', BLYNK_LIB_VERSION,
         'h-beat', hbS,
-        'buff-in', buffIn,
+        'buff-in', o.buffIn || DEFAULT_BUFF_IN,
         'dev', info.dev,
         'tmpl', info.tmplId
       ].join('\0')
     );
-    lastPing = clock.now() - PING_GAP_MS;
-    arm(beat, hbMs);
-    log('cloud: online');
-    if (!announced) {
-      announced = true;
-      emit({ type: 'online' });
+    c._ping = o.clock.now() - PING_GAP_MS;
+    o.clock.clearTimeout(c._tm);
+    c._tm = o.clock.setTimeout(tick, hbS * 1000);
+    call(c, o.log, 'cloud: online');
+    if (!c._a) {
+      c._a = true;
+      call(c, o.onEvent, { type: 'online' });
     }
+    return;
   }
-
-  function onHardware(id: number, f: string[]): void {
-    if (f[0] !== 'vw') {
-      raw(response(id, STATUS_ILLEGAL_COMMAND));
-      return;
-    }
-    var pin = parseInt(f[1], 10);
-    if (!(pin >= 0)) {
-      raw(response(id, STATUS_ILLEGAL_BODY));
-      return;
-    }
-    var values = f.slice(2);
-    var w = writers.slice();
-    for (var i = 0; i < w.length; i++) call(w[i], pin, values);
+  if (type === MSG_PING) {
+    send(c, MSG_RESPONSE, STATUS_OK, id);
+    return;
   }
-
-  function onInternal(id: number, f: string[]): void {
-    var cmd = f[1];
+  var f = (body as string).split('\0');
+  var cmd = f[1];
+  if (type === MSG_REDIRECT) {
+    var port = parseInt(cmd, 10);
+    if (!f[0] || !c._t) return;
+    if (!(port > 0 && port <= MAX_U16)) port = c._t.tls ? 443 : 80;
+    call(c, o.log, 'cloud: redirect ' + f[0] + ':' + port);
+    c._h = f[0];
+    c._pt = port;
+    return c.connect();
+  }
+  if (type === MSG_HARDWARE && f[0] === 'vw') {
+    var pin = parseInt(cmd, 10);
+    if (pin >= 0) return call(c, o.onWrite, pin, f.slice(2));
+    send(c, MSG_RESPONSE, STATUS_ILLEGAL_BODY, id);
+    return;
+  }
+  if (type === MSG_INTERNAL) {
     if (f[0] === 'dbg') {
       if (cmd === 'reboot' || cmd === 'config start' || cmd === 'config erase') {
-        emit({ type: 'command', command: cmd });
-        return;
+        return call(c, o.onEvent, { type: 'command', command: cmd });
       }
-      log('cloud: unknown dbg command');
+      call(c, o.log, 'cloud: unknown dbg command');
     } else if (f[0] === 'ota') {
-      log('cloud: OTA is not supported');
+      call(c, o.log, 'cloud: OTA is not supported');
     } else {
       // rtc, utc, meta and others carry nothing the device must act on.
       return;
     }
-    raw(response(id, STATUS_ILLEGAL_COMMAND));
   }
-
-  function onMessage(type: number, id: number, body: string | number): void {
-    if (type === MSG_RESPONSE) {
-      if (id === 1 && !online) {
-        if (body === STATUS_OK || body === STATUS_ALREADY_REGISTERED) goOnline();
-        else finish({ type: 'rejected', status: body as number });
-      }
-      return;
-    }
-    if (type === MSG_PING) {
-      raw(response(id, STATUS_OK));
-      return;
-    }
-    var f = (body as string).split('\0');
-    if (type === MSG_REDIRECT) {
-      var port = parseInt(f[1], 10);
-      if (!f[0] || !target) return;
-      if (!(port > 0 && port <= MAX_U16)) port = target.tls ? 443 : 80;
-      log('cloud: redirect ' + f[0] + ':' + port);
-      open(f[0], port);
-    } else if (type === MSG_HARDWARE) {
-      onHardware(id, f);
-    } else if (type === MSG_INTERNAL) {
-      onInternal(id, f);
-    } else {
-      raw(response(id, STATUS_ILLEGAL_COMMAND));
-    }
-  }
-
-  function open(host: string, port: number): void {
-    closeSock();
-    var g = gen;
-    var up = false;
-    var why = 'closed';
-    var t = target as CloudTarget;
-    var parser = createParser(
-      buffIn,
-      function (type, id, body) {
-        if (g === gen) onMessage(type, id, body);
-      },
-      function (reason) {
-        if (g === gen) finish({ type: 'offline', reason: reason });
-      }
-    );
-    function ended(): void {
-      if (g !== gen) return;
-      var alt = port === 443 ? 9443 : port === 80 ? 8080 : 0;
-      if (!up && alt && why !== 'dns' && why !== 'tls') {
-        log('cloud: ' + why + ', trying port ' + alt);
-        open(host, alt);
-      } else {
-        finish({ type: 'offline', reason: why });
-      }
-    }
-    log('cloud: connecting ' + host + ':' + port + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
-    arm(function () {
-      why = 'timeout';
-      ended();
-    }, CONNECT_TIMEOUT_MS);
-    try {
-      var s = net.connect({ host: host, port: port, tls: t.tls, ca: t.ca }, {
-        onConnect: function () {
-          if (g !== gen) return;
-          up = true;
-          lastIn = clock.now();
-          msgId = 1;
-          raw(frame(MSG_HW_LOGIN, 1, t.token));
-          arm(function () {
-            finish({ type: 'offline', reason: 'timeout' });
-          }, LOGIN_TIMEOUT_MS);
-        },
-        onData: function (data) {
-          if (g !== gen) return;
-          lastIn = clock.now();
-          parser.feed(data);
-        },
-        onError: function (reason) {
-          if (g === gen) why = KNOWN_REASONS.indexOf(reason) >= 0 ? reason : 'closed';
-        },
-        onClose: ended
-      });
-      if (g === gen) sock = s;
-    } catch (e) {
-      log('cloud: connect failed: ' + e);
-      arm(ended, 0);
-    }
-  }
-
-  return {
-    connect: function (t: CloudTarget): void {
-      closeSock();
-      target = t;
-      announced = false;
-      open(t.host, t.port);
-    },
-    disconnect: function (): void {
-      if (target) log('cloud: disconnect');
-      closeSock();
-      target = null;
-      announced = false;
-    },
-    setMeta: function (key: string, value: string): void {
-      if (online) send(MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
-    },
-    onEvent: function (fn: (ev: CloudEvent) => void): Undo {
-      listeners.push(fn);
-      return function () {
-        listeners = listeners.filter(function (x) {
-          return x !== fn;
-        });
-      };
-    },
-    virtualWrite: function (pin: number, value: string | number | Array<string | number>): boolean {
-      return online && send(MSG_HARDWARE, ['vw', pin].concat(value).join('\0'));
-    },
-    onVirtualWrite: function (fn: (pin: number, values: string[]) => void): Undo {
-      writers.push(fn);
-      return function () {
-        writers = writers.filter(function (x) {
-          return x !== fn;
-        });
-      };
-    },
-    syncVirtual: function (pins: number[]): void {
-      if (online) send(MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pins).join('\0'));
-    },
-    isOnline: function (): boolean {
-      return online;
-    }
-  };
+  send(c, MSG_RESPONSE, STATUS_ILLEGAL_COMMAND, id);
 }

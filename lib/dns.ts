@@ -50,69 +50,78 @@ export interface Dns {
   stop(): void;
 }
 
-function u16(n: number): string {
-  return String.fromCharCode((n >> 8) & 255, n & 255);
+/** The 4 bytes of a dotted-quad address; throws a TypeError for anything else. */
+function ipBytes(text: string): string {
+  let ip = '';
+  let from = 0;
+  let dot = 0;
+  let n = 0;
+  while (dot >= 0) {
+    dot = text.indexOf('.', from);
+    const b = parseInt(text.substring(from, dot < 0 ? text.length : dot), 10);
+    if (!(b >= 0 && b <= 255) || ++n > 4) throw new TypeError('bad apIp');
+    ip += String.fromCharCode(b);
+    from = dot + 1;
+  }
+  if (n !== 4) throw new TypeError('bad apIp');
+  return ip;
+}
+
+/** A name in wire form (length-prefixed labels, no root label), lower case. */
+function wireName(name: string): string {
+  const text = name.toLowerCase();
+  let want = '';
+  let from = 0;
+  while (from < text.length) {
+    let dot = text.indexOf('.', from);
+    if (dot < 0) dot = text.length;
+    want += String.fromCharCode(dot - from) + text.substring(from, dot);
+    from = dot + 1;
+  }
+  return want;
 }
 
 /**
- * Creates the DNS responder.
+ * Creates the DNS responder. It keeps `opts` and reads `captive`, `udp` and
+ * `port` when it needs them.
  *
  * @param opts port, addresses and mode
  * @throws TypeError if `apIp` is not a dotted-quad IPv4 address
  */
 export function createDns(opts: DnsOptions): Dns {
-  const ipParts = opts.apIp.split('.');
-  let ip = '';
-  for (let i = 0; i < ipParts.length; i++) {
-    const b = parseInt(ipParts[i], 10);
-    if (!(b >= 0 && b <= 255)) break;
-    ip += String.fromCharCode(b);
-  }
-  if (ipParts.length !== 4 || ip.length !== 4) throw new TypeError('bad apIp');
-  const want = (opts.name || DNS_NAME).toLowerCase().split('.');
-  if (want[want.length - 1] === '') want.pop();
+  const ip = ipBytes(opts.apIp);
+  const want = wireName(opts.name || DNS_NAME);
   let sock: UdpSocket | null = null;
 
-  /** The reply to a query, or null to drop it. */
-  function reply(q: string): string | null {
-    if (q.length < 12) return null;
-    const f1 = q.charCodeAt(2);
-    // Byte 2: QR(1) OPCODE(4) AA TC RD. A query has QR=0 and OPCODE=0.
-    if ((f1 & 0xf8) !== 0) return null;
-    if (q.charCodeAt(4) !== 0 || q.charCodeAt(5) !== 1) return null;
-    let p = 12;
-    let labels = 0;
-    let match = true;
-    for (;;) {
-      if (p >= q.length) return null;
-      const len = q.charCodeAt(p);
-      if (len === 0) break;
-      // 0xC0 = compression pointer, 0x40/0x80 = reserved label types.
-      if (len > 63 || p + 1 + len > q.length || p + 1 + len > 12 + 254) return null;
-      if (labels >= want.length || q.substring(p + 1, p + 1 + len).toLowerCase() !== want[labels]) match = false;
-      labels++;
-      p += 1 + len;
-    }
-    p++;
-    if (p + 4 > q.length) return null;
-    if (labels !== want.length) match = false;
-    const qtype = q.charCodeAt(p) * 256 + q.charCodeAt(p + 1);
-    const qclass = q.charCodeAt(p + 2) * 256 + q.charCodeAt(p + 3);
-    p += 4;
-    const served = match || !!opts.captive;
-    const answer = served && qtype === 1 && qclass === 1;
-    // QR AA RD(copied) | RA, rcode 0 (no error) or 2 (SERVFAIL).
-    let out = q.substring(0, 2) + String.fromCharCode(0x84 | (f1 & 1), served ? 0x80 : 0x82) +
-      u16(1) + u16(answer ? 1 : 0) + u16(0) + u16(0) + q.substring(12, p);
-    // Name as a compression pointer (0xC000 | offset 12) to the question.
-    if (answer) out += u16(0xc00c) + u16(1) + u16(1) + u16(0) + u16(DNS_TTL_S) + u16(4) + ip;
-    return out;
-  }
-
-  function onMessage(data: string, from: UdpPeer) {
+  /** Answers one datagram; drops it (never a throw) when it is not a well-formed query. */
+  function onMessage(q: string, from: UdpPeer) {
     try {
-      const r = reply(data);
-      if (r !== null && sock !== null) sock.send(r, from.port, from.address);
+      if (q.length < 12) return;
+      const f1 = q.charCodeAt(2);
+      // Byte 2: QR(1) OPCODE(4) AA TC RD. A query has QR=0 and OPCODE=0.
+      if ((f1 & 0xf8) !== 0) return;
+      if (q.charCodeAt(4) !== 0 || q.charCodeAt(5) !== 1) return;
+      let p = 12;
+      for (;;) {
+        if (p >= q.length) return;
+        const len = q.charCodeAt(p);
+        if (len === 0) break;
+        // 0xC0 = compression pointer, 0x40/0x80 = reserved label types.
+        if (len > 63 || p + 1 + len > q.length || p + 1 + len > 12 + 254) return;
+        p += 1 + len;
+      }
+      const served = !!opts.captive || q.substring(12, p).toLowerCase() === want;
+      p++;
+      if (p + 4 > q.length) return;
+      // QTYPE A (1) and QCLASS IN (1).
+      const answer = served && q.charCodeAt(p) === 0 && q.charCodeAt(p + 1) === 1 && q.charCodeAt(p + 2) === 0 && q.charCodeAt(p + 3) === 1;
+      p += 4;
+      // QR AA RD(copied) | RA, rcode 0 (no error) or 2 (SERVFAIL); QD 1, AN 0 or 1, NS 0, AR 0.
+      let out = q.substring(0, 2) + String.fromCharCode(0x84 | (f1 & 1), served ? 0x80 : 0x82, 0, 1, 0, answer ? 1 : 0, 0, 0, 0, 0) +
+        q.substring(12, p);
+      // Name as a compression pointer (0xC000 | offset 12) to the question; A, IN, TTL, 4 bytes of address.
+      if (answer) out += String.fromCharCode(0xc0, 0x0c, 0, 1, 0, 1, 0, 0, DNS_TTL_S >> 8, DNS_TTL_S & 255, 0, 4) + ip;
+      if (sock !== null) sock.send(out, from.port, from.address);
     } catch (e) {
       // Never throw into the UDP callback.
     }

@@ -6,18 +6,13 @@
  */
 
 import { Hardware, Undo } from './ports';
-import { BoardInfo, State } from './types';
-import { createMachine, Machine, Service } from './machine';
-import { createStore } from './store';
-import { createCloud } from './cloud';
-import { createPortal } from './portal';
-import { createDns } from './dns';
+import { State } from './types';
+import { createMachine, Machine } from './machine';
 import { apSsid, validatePrefix, DEFAULT_AP_PREFIX } from './apname';
 import { createButton } from './button';
 import { createIndicator } from './led';
 
-/** The access point's own address (the contract's fixed 192.168.4.1/24). */
-export const AP_IP = '192.168.4.1';
+export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './machine';
 
 /** Product options of `createEdgent`. */
 export interface EdgentOptions {
@@ -100,113 +95,42 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   check(typeof opts.fwVersion === 'string' && opts.fwVersion.length > 0 && opts.fwVersion.length <= 32, 'fwVersion');
   check(validatePrefix(prefix), 'apPrefix');
   check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
+  check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
+  check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
   check(opts.tlsCa === undefined || opts.tlsCa.indexOf('-----BEGIN CERTIFICATE-----') >= 0, 'tlsCa (a PEM certificate)');
-  const clock = hw.clock;
-  const log = hw.system.log;
   const ssid = apSsid({ prefix: prefix, templateName: opts.templateName, chipId: hw.system.chipId() });
-  const store = createStore({ flash: hw.flash, log: log });
-  const cloud = createCloud({
-    net: hw.net,
-    clock: clock,
-    info: {
-      fwVer: opts.fwVersion,
-      fwType: opts.fwType || opts.templateId,
-      tmplId: opts.templateId,
-      build: opts.build || '',
-      dev: hw.system.board
-    },
-    heartbeatS: opts.heartbeatS,
-    buffIn: opts.buffIn,
-    log: log
-  });
+  const indicator = createIndicator({ led: hw.led, clock: hw.clock });
   let machine: Machine;
-  function info(): BoardInfo {
-    return {
-      board: opts.templateName,
-      tmpl_id: opts.templateId,
-      fw_type: opts.fwType || opts.templateId,
-      fw_ver: opts.fwVersion,
-      ssid: ssid,
-      bssid: hw.wifi.apMac(),
-      mac: hw.wifi.staMac(),
-      last_error: machine.lastError(),
-      wifi_scan: true,
-      static_ip: true
-    };
-  }
-  // The portal, DNS and scanner exist only while config mode runs: their closures are freed in RUNNING.
-  let portal: Service | null = null;
-  let dns: Service | null = null;
-  const configMode: Service = {
-    start: function () {
-      if (portal) return;
-      portal = createPortal({
-        http: hw.http,
-        clock: clock,
-        flash: hw.flash,
-        wifi: hw.wifi,
-        info: info,
-        send: function (req) {
-          machine.portal(req);
-        },
-        captive: !!opts.captivePortal,
-        log: log
-      });
-      dns = createDns({ udp: hw.udp, apIp: AP_IP, captive: !!opts.captivePortal });
-      portal.start();
-      dns.start();
-    },
-    stop: function () {
-      if (!portal) return;
-      portal.stop();
-      (dns as Service).stop();
-      portal = dns = null;
-    }
-  };
-  const indicator = createIndicator({ led: hw.led, clock: clock });
   const button = hw.button ? createButton({
     button: hw.button,
-    clock: clock,
+    clock: hw.clock,
     onPress: opts.onButtonPress,
     onReset: function () {
       machine.holdReset();
     },
     onHold: indicator.setHold
-  }) : null;
+  }) : undefined;
   machine = createMachine({
     hw: hw,
-    store: store,
-    cloud: cloud,
-    services: [configMode],
+    templateId: opts.templateId,
+    templateName: opts.templateName,
+    fwType: opts.fwType || opts.templateId,
+    fwVer: opts.fwVersion,
+    build: opts.build || '',
     apSsid: ssid,
     apPassword: apPassword,
-    fwVer: opts.fwVersion,
     tls: opts.tls === undefined ? hw.net.tls : opts.tls && hw.net.tls,
     tlsCa: opts.tlsCa,
+    heartbeatS: opts.heartbeatS,
+    buffIn: opts.buffIn,
+    captive: !!opts.captivePortal,
     configIdleTimeoutMs: opts.configIdleTimeoutMs,
-    isHeld: button ? button.isHeld : undefined
+    button: button,
+    indicator: indicator
   });
-  machine.onStateChange(indicator.setState);
-
-  return {
-    apSsid: ssid,
-    start: function () {
-      machine.start();
-      if (button) button.start();
-    },
-    stop: function () {
-      if (button) button.stop();
-      machine.stop();
-      indicator.stop();
-    },
-    state: machine.state,
-    lastError: machine.lastError,
-    onStateChange: machine.onStateChange,
-    reconfigure: machine.reconfigure,
-    factoryReset: machine.holdReset,
-    virtualWrite: cloud.virtualWrite,
-    onVirtualWrite: cloud.onVirtualWrite,
-    syncVirtual: cloud.syncVirtual,
-    isOnline: cloud.isOnline
-  };
+  // The machine is the product's object: two more names, no wrappers.
+  const dev = machine as Machine & Edgent;
+  dev.apSsid = ssid;
+  dev.factoryReset = machine.holdReset;
+  return dev;
 }

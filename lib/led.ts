@@ -1,7 +1,7 @@
 /**
  * Status LED: plays the Edgent pattern of the current state.
  *
- * - `PATTERNS` maps each state to a colour and either beats (durations in ms
+ * - `pattern()` maps each state to a colour and either beats (durations in ms
  *   alternating on, off, … starting with on) or a breathing wave period.
  *   States without an entry (ERROR, BOOT, SWITCH_TO_STA) play the ERROR row.
  * - A button hold overrides the state: `hint` breathes white, `reset` blinks
@@ -32,19 +32,35 @@ export interface Pattern {
   _p?: number;
 }
 
-/** The contract's LED table (exported for displays such as the simulator's LED view). */
-export const PATTERNS: { [k in State | HoldStage]?: Pattern } = {
-  WAIT_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
-  RESET_CONFIG: { _c: 0x0d36ff, _b: [50, 500] },
-  CONFIGURING: { _c: 0x0d36ff, _b: [200, 200] },
-  CONNECTING_NET: { _c: 0x2effb9, _b: [50, 500] },
-  CONNECTING_CLOUD: { _c: 0x2effb9, _b: [100, 100] },
-  RUNNING: { _c: 0x2effb9, _p: 5000 },
-  OTA_UPGRADE: { _c: 0xa700ff, _b: [50, 50] },
-  ERROR: { _c: 0xff1008, _b: [80, 100, 80, 1000] },
-  hint: { _c: 0xffffff, _p: 1000 },
-  reset: { _c: 0xffffff, _b: [100, 100] }
-};
+/**
+ * The contract's LED table: the row of a state or hold stage (exported for
+ * displays such as the simulator's LED view). A function, so that on the board
+ * the table stays in flash and only the row being played is in RAM.
+ */
+export function pattern(k: State | HoldStage): Pattern | undefined {
+  switch (k) {
+    case 'WAIT_CONFIG':
+    case 'RESET_CONFIG':
+      return { _c: 0x0d36ff, _b: [50, 500] };
+    case 'CONFIGURING':
+      return { _c: 0x0d36ff, _b: [200, 200] };
+    case 'CONNECTING_NET':
+      return { _c: 0x2effb9, _b: [50, 500] };
+    case 'CONNECTING_CLOUD':
+      return { _c: 0x2effb9, _b: [100, 100] };
+    case 'RUNNING':
+      return { _c: 0x2effb9, _p: 5000 };
+    case 'OTA_UPGRADE':
+      return { _c: 0xa700ff, _b: [50, 50] };
+    case 'ERROR':
+      return { _c: 0xff1008, _b: [80, 100, 80, 1000] };
+    case 'hint':
+      return { _c: 0xffffff, _p: 1000 };
+    case 'reset':
+      return { _c: 0xffffff, _b: [100, 100] };
+  }
+  return undefined;
+}
 
 /** Options of `createIndicator`. */
 export interface IndicatorOptions {
@@ -106,7 +122,7 @@ export function createIndicator(opts: IndicatorOptions): Indicator {
   function restart(): void {
     clear();
     _i = 0;
-    _pat = _hold !== 'none' ? PATTERNS[_hold] : _state ? PATTERNS[_state] || PATTERNS.ERROR : undefined;
+    _pat = _hold !== 'none' ? pattern(_hold) : _state ? pattern(_state) || pattern('ERROR') : undefined;
     if (_pat) step();
     else led!.show(0, 0, 0);
   }

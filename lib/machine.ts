@@ -1,16 +1,23 @@
 /**
- * The provisioning state machine of the Edgent contract.
+ * The provisioning state machine of the Edgent contract, and the device it
+ * runs: one scope holds the state, the stored record, the mode modules in use
+ * and the product's handlers, because on the board every closure and every
+ * object kept alive costs RAM.
  *
- * - One transition table (`TABLE`) maps each state's events to a target state
- *   or to a pseudo-target: `@retry` (another attempt after a backoff while the
- *   budget lasts, else ERROR), `@reconnect` (cloud if Wi-Fi is up, else
- *   network) and `@reboot`.
- * - `go()` is the only writer of the state: it clears the old state's timers,
- *   starts/stops the resources each state needs (access point with portal and
- *   DNS, station link, cloud link), runs the entry action, logs `OLD => NEW`
- *   and notifies listeners once.
- * - Every attempt owns a timeout; every callback carries the epoch of the state
- *   that started it and is dropped when the machine has moved on.
+ * - One transition table (`transitions`) maps each state's events to a target
+ *   state or to a pseudo-target: `@retry` (another attempt after a backoff
+ *   while the budget lasts, else ERROR), `@reconnect` (cloud if Wi-Fi is up,
+ *   else network) and `@reboot`.
+ * - One place writes the state: it clears the old state's timer, starts/stops
+ *   the resources each state needs (access point with the config-mode module,
+ *   station link, cloud module), runs the entry action, logs `OLD => NEW`,
+ *   shows the state's LED pattern and notifies listeners once.
+ * - Every attempt owns a timeout; every callback carries the epoch of the
+ *   state that started it and is dropped when the machine has moved on.
+ * - Mode code lives in Storage modules loaded through `hw.modules` only while
+ *   needed: the portal and DNS (`CONFIG_MODULE`) while the access point is up,
+ *   the cloud client (`CLOUD_MODULE`) in the cloud states, the config store
+ *   (`STORE_MODULE`) for each read or write of the record.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
  *   after the first cloud login (or at once with `save`). A first-provisioning
  *   failure persists `last_error`, drops the staged values and ends in ERROR,
@@ -23,12 +30,26 @@
 
 import { Hardware, JoinFailure, Undo } from './ports';
 import {
-  CloudEvent, CloudLink, ConfigRecord, PortalRequest, State,
+  CloudEvent, ConfigRecord, PortalRequest, State,
   ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
   ERR_NET_AUTH, ERR_NET_NOT_FOUND, ERR_NET_NO_IP, ERR_NONE, ERR_TOKEN
 } from './types';
 import { copyRecord, defaultRecord } from './record';
 import { crc32 } from './crc32';
+import { Button } from './button';
+import { Indicator } from './led';
+import { ConfigStore } from './store';
+import { CloudClient } from './cloud';
+import { ConfigMode } from './mode-config';
+
+/** Storage module with the portal, DNS and scanner (`lib/mode-config.ts`), loaded in config mode only. */
+export const CONFIG_MODULE = 'edgent-portal';
+/** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded in the cloud states only. */
+export const CLOUD_MODULE = 'edgent-cloud';
+/** Storage module with the config store (`lib/mode-store.ts`), loaded for each use of the record. */
+export const STORE_MODULE = 'edgent-store';
+/** The access point's own address (the contract's fixed 192.168.4.1/24). */
+export const AP_IP = '192.168.4.1';
 
 /** Delay in SWITCH_TO_STA so the `/config` reply leaves before the AP goes down. */
 export const SWITCH_DELAY_MS = 1000;
@@ -51,52 +72,44 @@ export const BACKOFF_MIN_MS = 5000;
 /** Longest retry delay, before jitter (±25 %). */
 export const BACKOFF_MAX_MS = 120000;
 
-/** The slice of the config store the machine uses. */
-export interface StoreLike {
-  /** Newest valid record, or defaults. */
-  load(): ConfigRecord;
-  /** Persists a record: `saved`, `unchanged`, `invalid` or `failed`. */
-  save(rec: ConfigRecord): string;
-  /** Factory reset to defaults in every slot. */
-  erase(fwVer: string): string;
-}
-
-/** A service that runs only in config mode (portal, DNS). */
-export interface Service {
-  /** Starts it (idempotent). */
-  start(): void;
-  /** Stops it and releases everything it holds. */
-  stop(): void;
-}
-
 /** Options of `createMachine`. */
 export interface MachineOptions {
-  /** The board's ports (clock, wifi, system are used here). */
+  /** The board's ports. */
   hw: Hardware;
-  /** Config store. */
-  store: StoreLike;
-  /** Cloud link. */
-  cloud: CloudLink;
-  /** Config-mode services started once the access point is up. */
-  services: Service[];
+  /** Template id (board_info, the cloud's info message). */
+  templateId: string;
+  /** Template name (board_info). */
+  templateName: string;
+  /** Firmware type (board_info, info message). */
+  fwType: string;
+  /** Firmware version: board_info, info message, stored with the record. */
+  fwVer: string;
+  /** Build date string for the info message. */
+  build: string;
   /** The device's own access point SSID. */
   apSsid: string;
   /** Access point WPA2 password, '' for an open network. */
   apPassword: string;
-  /** Firmware version, stored with the record. */
-  fwVer: string;
-  /** Use TLS for the cloud. @default hw.net.tls */
+  /** Use TLS for the cloud. */
   tls: boolean;
   /** PEM certificate the cloud's TLS certificate must chain to; absent = not verified. */
   tlsCa?: string;
+  /** Cloud heartbeat in seconds (the cloud client's default when absent). */
+  heartbeatS?: number;
+  /** Largest message body accepted from the cloud (the cloud client's default when absent). */
+  buffIn?: number;
+  /** Captive portal: every DNS name and OS probe answered with the portal. @default false */
+  captive?: boolean;
   /** Attempts per phase while provisioning. @default PROVISION_ATTEMPTS */
   provisionAttempts?: number;
   /** Attempts per phase once provisioned. @default PROVISIONED_ATTEMPTS */
   provisionedAttempts?: number;
   /** Reboot into the stored config after this long without portal activity (0 = off). @default 0 */
   configIdleTimeoutMs?: number;
-  /** True while the configuration button is held (postpones the ERROR reboot). */
-  isHeld?: () => boolean;
+  /** The configuration button: started and stopped with the machine; a hold postpones the ERROR reboot. */
+  button?: Pick<Button, 'start' | 'stop' | 'isHeld'>;
+  /** The status LED: shows every state. */
+  indicator?: Pick<Indicator, 'setState' | 'stop'>;
   /** Throw on events the current state does not handle (tests). @default false */
   debug?: boolean;
 }
@@ -116,51 +129,86 @@ export type MachineEvent =
  */
 export type Target = State | '@retry' | '@reconnect' | '@reboot' | '@stay';
 
-/** The transition table: per state, event → target. Unlisted events are ignored. */
-export const TABLE: { [S in State]: { [E in MachineEvent]?: Target } } = {
-  BOOT: { valid: 'CONNECTING_NET', blank: 'WAIT_CONFIG' },
-  WAIT_CONFIG: {
-    board_info: 'CONFIGURING', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
-    idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', stations_none: '@stay'
-  },
-  CONFIGURING: {
-    stations_none: 'WAIT_CONFIG', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
-    idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', board_info: '@stay'
-  },
-  SWITCH_TO_STA: { timeout: 'CONNECTING_NET', hold_reset: 'RESET_CONFIG', stations_none: '@stay' },
-  CONNECTING_NET: {
-    joined: 'CONNECTING_CLOUD', join_failed: '@retry', timeout: '@retry', static_ip_failed: 'ERROR',
-    fatal: 'ERROR', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG', net_lost: '@stay',
-    stations_none: '@stay'
-  },
-  CONNECTING_CLOUD: {
-    online: 'RUNNING', token_rejected: 'WAIT_CONFIG', cloud_failed: '@retry', timeout: '@retry',
-    fatal: 'ERROR', net_lost: 'CONNECTING_NET', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG'
-  },
-  RUNNING: {
-    cloud_lost: '@reconnect', net_lost: 'CONNECTING_NET', token_rejected: 'WAIT_CONFIG',
-    config_start: 'WAIT_CONFIG', config_erase: 'RESET_CONFIG', reboot: '@reboot', hold_reset: 'RESET_CONFIG'
-  },
-  OTA_UPGRADE: { timeout: 'ERROR', hold_reset: 'RESET_CONFIG' },
-  RESET_CONFIG: { done: 'WAIT_CONFIG', fatal: 'ERROR' },
-  ERROR: { timeout: '@reboot', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG' }
-};
+/** One state's row of the transition table: event → target. Unlisted events are ignored. */
+export type Row = { [E in MachineEvent]?: Target };
+
+/** Every state of the table, `BOOT` first. */
+export const STATES: State[] = [
+  'BOOT', 'WAIT_CONFIG', 'CONFIGURING', 'SWITCH_TO_STA', 'CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING',
+  'OTA_UPGRADE', 'RESET_CONFIG', 'ERROR'
+];
 
 /**
- * States in which the access point, portal and DNS run. SWITCH_TO_STA and
- * RESET_CONFIG keep them so a reply already written can leave.
+ * The transition table, one row per state: the single source of truth (the
+ * tests read the whole table through it). A function rather than an object
+ * of objects: on the board the code stays in flash and only the row asked for
+ * exists in RAM, while it is looked at.
  */
-const CONFIG_STATES: State[] = ['WAIT_CONFIG', 'CONFIGURING', 'SWITCH_TO_STA', 'RESET_CONFIG'];
-/** States in which the station link is wanted. */
-const STATION_STATES: State[] = ['CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING'];
-/** States in which the cloud link is wanted. */
-const CLOUD_STATES: State[] = ['CONNECTING_CLOUD', 'RUNNING'];
+export function transitions(s: State): Row {
+  switch (s) {
+    case 'BOOT':
+      return { valid: 'CONNECTING_NET', blank: 'WAIT_CONFIG' };
+    case 'WAIT_CONFIG':
+      return {
+        board_info: 'CONFIGURING', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
+        idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', stations_none: '@stay'
+      };
+    case 'CONFIGURING':
+      return {
+        stations_none: 'WAIT_CONFIG', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
+        idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', board_info: '@stay'
+      };
+    case 'SWITCH_TO_STA':
+      return { timeout: 'CONNECTING_NET', hold_reset: 'RESET_CONFIG', stations_none: '@stay' };
+    case 'CONNECTING_NET':
+      return {
+        joined: 'CONNECTING_CLOUD', join_failed: '@retry', timeout: '@retry', static_ip_failed: 'ERROR',
+        fatal: 'ERROR', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG', net_lost: '@stay',
+        stations_none: '@stay'
+      };
+    case 'CONNECTING_CLOUD':
+      return {
+        online: 'RUNNING', token_rejected: 'WAIT_CONFIG', cloud_failed: '@retry', timeout: '@retry',
+        fatal: 'ERROR', net_lost: 'CONNECTING_NET', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG'
+      };
+    case 'RUNNING':
+      return {
+        cloud_lost: '@reconnect', net_lost: 'CONNECTING_NET', token_rejected: 'WAIT_CONFIG',
+        config_start: 'WAIT_CONFIG', config_erase: 'RESET_CONFIG', reboot: '@reboot', hold_reset: 'RESET_CONFIG'
+      };
+    case 'OTA_UPGRADE':
+      return { timeout: 'ERROR', hold_reset: 'RESET_CONFIG' };
+    case 'RESET_CONFIG':
+      return { done: 'WAIT_CONFIG', fatal: 'ERROR' };
+    case 'ERROR':
+      return { timeout: '@reboot', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG' };
+  }
+  return {};
+}
 
-/** The running machine. */
+/**
+ * True in the states in which the access point, portal and DNS run.
+ * SWITCH_TO_STA and RESET_CONFIG keep them so a reply already written can leave.
+ */
+export function isConfigState(s: State): boolean {
+  return s === 'WAIT_CONFIG' || s === 'CONFIGURING' || s === 'SWITCH_TO_STA' || s === 'RESET_CONFIG';
+}
+
+/** True in the states in which the cloud link is wanted. */
+export function isCloudState(s: State): boolean {
+  return s === 'CONNECTING_CLOUD' || s === 'RUNNING';
+}
+
+/** True in the states in which the station link is wanted. */
+export function isStationState(s: State): boolean {
+  return s === 'CONNECTING_NET' || isCloudState(s);
+}
+
+/** The running device, as the product and the portal drive it. */
 export interface Machine {
   /** Loads the stored record and enters the first state (idempotent). */
   start(): void;
-  /** Stops every timer, link and service; no callback fires afterwards. */
+  /** Stops every timer, watch, link and service, and the LED; no callback fires afterwards. */
   stop(): void;
   /** Current state. */
   state(): State;
@@ -176,6 +224,14 @@ export interface Machine {
   holdReset(): void;
   /** Enters config mode keeping the stored config (product code or `dbg config start`). */
   reconfigure(): void;
+  /** Writes a virtual pin; false while offline (nothing is queued). */
+  virtualWrite(pin: number, value: string | number | Array<string | number>): boolean;
+  /** Calls `fn(pin, values)` for each virtual pin write from the cloud. */
+  onVirtualWrite(fn: (pin: number, values: string[]) => void): Undo;
+  /** Asks the cloud to resend the stored values of `pins`. */
+  syncVirtual(pins: number[]): void;
+  /** True while logged in to the cloud. */
+  isOnline(): boolean;
 }
 
 /** Maps a join failure to the finest error code. */
@@ -194,16 +250,44 @@ export function cloudErrorCode(reason: string): number {
   return ERR_CLOUD;
 }
 
-/** Creates the provisioning state machine. */
+/**
+ * The wait before attempt `n + 1` after `n` failed ones: `BACKOFF_MIN_MS`
+ * doubling up to `BACKOFF_MAX_MS`, spread ±25 % by `seed`.
+ */
+export function backoff(n: number, seed: number): number {
+  let d = BACKOFF_MIN_MS;
+  for (let i = 1; i < n && d < BACKOFF_MAX_MS; i++) d = d * 2;
+  if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
+  return d - d / 4 + (seed % (d / 2 + 1));
+}
+
+/** Removes `fn` from `list` (an undo of a subscription). */
+function removeFrom<T>(list: T[], fn: T): Undo {
+  return function () {
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  };
+}
+
+/**
+ * Creates the device: the state machine with its resources. The state lives
+ * in a few locals and one timer slot (a state waits for one thing at a time);
+ * on Espruino every function that exists costs RAM, so callbacks are created
+ * only when they are armed.
+ */
 export function createMachine(o: MachineOptions): Machine {
   const hw = o.hw;
   const clock = hw.clock;
+  const wifi = hw.wifi;
+  const mods = hw.modules;
   const log = hw.system.log;
   let state: State = 'BOOT';
+  // Bumped by every transition, retry, reboot and stop: callbacks of an older epoch are dropped.
   let epoch = 0;
-  let timers: unknown[] = [];
-  let listeners: Array<(next: State, prev: State) => void> = [];
-  let undos: Undo[] = [];
+  let timer: unknown = null;
+  let idleTimer: unknown = null;
+  const listeners: Array<(next: State, prev: State) => void> = [];
+  const writers: Array<(pin: number, values: string[]) => void> = [];
   let started = false;
   let cfg: ConfigRecord = defaultRecord();
   let committed = false;
@@ -212,152 +296,179 @@ export function createMachine(o: MachineOptions): Machine {
   let lastErr = ERR_NONE;
   let failCode = ERR_NONE;
   let attempts = 0;
-  let apUp = false;
-  let servicesUp = false;
-  let idleTimer: unknown = null;
-  let queue: MachineEvent[] = [];
-  let busy = false;
+  // 0: access point down, 1: starting, 2: up with the config-mode module running.
+  let ap = 0;
+  let mode: ConfigMode | null = null;
+  let cloud: CloudClient | null = null;
+  let queue: MachineEvent[] | null = null;
+  let undoWifi: Undo | null = null;
   let jitterSeed = crc32(hw.system.chipId());
 
+  /** Runs one call on the config store, which is in RAM only meanwhile. */
+  function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
+    try {
+      const s: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: log });
+      return op === 'load' ? s.load() : op === 'save' ? s.save(arg) : s.erase(arg);
+    } catch (e) {
+      log('store: ' + e);
+      return op === 'load' ? defaultRecord() : 'failed';
+    } finally {
+      mods.unload(STORE_MODULE);
+    }
+  }
+
+  /** Saves `cfg` as it is; false (logged) when the flash refused it. */
+  function persist(): boolean {
+    const res = useStore('save', cfg);
+    if (res === 'saved' || res === 'unchanged') return true;
+    log('config save failed: ' + res);
+    return false;
+  }
+
+  /** Runs `fn` after `ms` unless the machine moves on first; replaces the pending timer. */
   function later(fn: () => void, ms: number): void {
     const e = epoch;
-    timers.push(clock.setTimeout(function () {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = clock.setTimeout(function () {
+      timer = null;
       if (e === epoch) fn();
-    }, ms));
+    }, ms);
   }
 
-  function clearTimers(): void {
-    for (let i = 0; i < timers.length; i++) clock.clearTimeout(timers[i]);
-    timers = [];
+  /** Drops the pending timer and makes every pending callback stale. */
+  function moveOn(): void {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    epoch++;
   }
 
-  function budget(): number {
-    return committed ? (o.provisionedAttempts || PROVISIONED_ATTEMPTS) : (o.provisionAttempts || PROVISION_ATTEMPTS);
-  }
-
-  function backoff(n: number): number {
-    let d = BACKOFF_MIN_MS;
-    for (let i = 1; i < n && d < BACKOFF_MAX_MS; i++) d = d * 2;
-    if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
-    jitterSeed = crc32('j', jitterSeed);
-    return d - d / 4 + (jitterSeed % (d / 2 + 1));
-  }
-
-  function persistError(code: number): void {
-    const rec = o.store.load();
-    rec.lastError = code;
-    o.store.save(rec);
-  }
-
-  function stopServices(): void {
-    if (servicesUp) {
-      for (let i = 0; i < o.services.length; i++) o.services[i].stop();
-      servicesUp = false;
-    }
-    if (idleTimer !== null) {
-      clock.clearTimeout(idleTimer);
-      idleTimer = null;
-    }
-    if (apUp) {
-      hw.wifi.stopAP();
-      apUp = false;
-    }
-  }
-
+  /** (Re)arms the idle timeout while config mode runs; clears it otherwise. */
   function armIdle(): void {
     if (idleTimer !== null) clock.clearTimeout(idleTimer);
     idleTimer = null;
-    if (o.configIdleTimeoutMs) {
+    if (o.configIdleTimeoutMs && ap === 2) {
       idleTimer = clock.setTimeout(function () {
         idleTimer = null;
-        if (o.store.load().valid) dispatch('idle');
+        if (useStore('load').valid) dispatch('idle');
         else armIdle();
       }, o.configIdleTimeoutMs);
     }
   }
 
-  function startServices(): void {
-    if (apUp) return;
-    apUp = true;
+  /** Starts config mode (access point, then the config-mode module) or stops it. */
+  function configMode(on: boolean): void {
+    if (!on) {
+      if (mode) {
+        mode.stop();
+        mode = null;
+        mods.unload(CONFIG_MODULE);
+      }
+      if (ap) wifi.stopAP();
+      ap = 0;
+      armIdle();
+      return;
+    }
+    if (ap) return;
+    ap = 1;
     const e = epoch;
-    hw.wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, function (err) {
-      if (!apUp || servicesUp) return;
+    wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, function (err) {
+      if (ap !== 1) return;
+      if (!err) {
+        try {
+          mode = mods.load(CONFIG_MODULE).startConfigMode({
+            hw: hw,
+            info: function () {
+              return {
+                board: o.templateName,
+                tmpl_id: o.templateId,
+                fw_type: o.fwType,
+                fw_ver: o.fwVer,
+                ssid: o.apSsid,
+                bssid: wifi.apMac(),
+                mac: wifi.staMac(),
+                last_error: lastErr,
+                wifi_scan: true,
+                static_ip: true
+              };
+            },
+            send: api.portal,
+            captive: !!o.captive,
+            apIp: AP_IP
+          });
+        } catch (x) {
+          err = String(x);
+        }
+      }
       if (err) {
-        log('AP start failed: ' + err);
-        apUp = false;
+        log('config mode failed: ' + err);
+        configMode(false);
         if (e === epoch) fail(ERR_INTERNAL, 'fatal');
         return;
       }
-      for (let i = 0; i < o.services.length; i++) o.services[i].start();
-      servicesUp = true;
+      ap = 2;
       armIdle();
     });
   }
 
-  function attemptJoin(): void {
+  /** Drops the cloud link and its module. */
+  function dropCloud(): void {
+    if (!cloud) return;
+    cloud.disconnect();
+    cloud = null;
+    mods.unload(CLOUD_MODULE);
+  }
+
+  /** One join or cloud attempt of the current state, with its timeout. */
+  function attempt(): void {
     attempts++;
     const e = epoch;
     const c = cfg;
-    hw.wifi.join({
-      ssid: c.ssid,
-      password: c.pass,
-      hostname: o.apSsid.split(' ').join('-'),
-      staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
-    }, function (err) {
-      if (e !== epoch || state !== 'CONNECTING_NET') return;
-      if (!err) {
-        dispatch('joined');
-      } else if (err === 'bad_static_ip') {
-        fail(ERR_CONFIG, 'static_ip_failed');
-      } else {
-        failCode = joinErrorCode(err);
-        dispatch('join_failed');
-      }
-    });
-    later(function () {
-      hw.wifi.leave();
-      failCode = ERR_NET;
-      dispatch('timeout');
-    }, JOIN_TIMEOUT_MS);
-  }
-
-  function attemptCloud(): void {
-    attempts++;
-    o.cloud.connect({
-      host: cfg.host,
-      port: o.tls ? cfg.portSsl : cfg.port,
-      tls: o.tls,
-      token: cfg.token,
-      ca: o.tls ? o.tlsCa : undefined
-    });
-    later(function () {
-      o.cloud.disconnect();
-      failCode = ERR_CLOUD;
-      dispatch('timeout');
-    }, CLOUD_TIMEOUT_MS);
-  }
-
-  function attempt(): void {
-    if (state === 'CONNECTING_NET') attemptJoin();
-    else attemptCloud();
-  }
-
-  /** First login with these credentials: make them VALID, clear the error, tell the cloud our AP name. */
-  function commit(): void {
-    if (!fresh && lastErr === ERR_NONE) return;
-    lastErr = ERR_NONE;
-    cfg.lastError = ERR_NONE;
-    cfg.valid = true;
-    cfg.fwVer = o.fwVer;
-    const res = o.store.save(cfg);
-    if (res === 'saved' || res === 'unchanged') {
-      committed = true;
+    const net = state === 'CONNECTING_NET';
+    if (net) {
+      wifi.join({
+        ssid: c.ssid,
+        password: c.pass,
+        hostname: o.apSsid.split(' ').join('-'),
+        staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
+      }, function (err) {
+        if (e !== epoch || state !== 'CONNECTING_NET') return;
+        if (!err) {
+          dispatch('joined');
+        } else if (err === 'bad_static_ip') {
+          fail(ERR_CONFIG, 'static_ip_failed');
+        } else {
+          failCode = joinErrorCode(err);
+          dispatch('join_failed');
+        }
+      });
     } else {
-      lastErr = ERR_INTERNAL;
-      log('config save failed: ' + res);
+      try {
+        if (!cloud) {
+          cloud = mods.load(CLOUD_MODULE).createCloud({
+            net: hw.net,
+            clock: clock,
+            info: { fwVer: o.fwVer, fwType: o.fwType, tmplId: o.templateId, build: o.build, dev: hw.system.board },
+            heartbeatS: o.heartbeatS,
+            buffIn: o.buffIn,
+            log: log,
+            onEvent: onCloud,
+            onWrite: function (pin: number, values: string[]) {
+              const w = writers.slice();
+              for (let i = 0; i < w.length; i++) w[i](pin, values);
+            }
+          }) as CloudClient;
+        }
+        cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
+      } catch (x) {
+        log('cloud: ' + x);
+      }
     }
-    if (fresh) o.cloud.setMeta('Hotspot Name', o.apSsid);
-    fresh = false;
+    later(function () {
+      if (net) wifi.leave();
+      else dropCloud();
+      failCode = net ? ERR_NET : ERR_CLOUD;
+      dispatch('timeout');
+    }, net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
   }
 
   /**
@@ -366,107 +477,112 @@ export function createMachine(o: MachineOptions): Machine {
    */
   function fail(code: number, ev: MachineEvent): void {
     lastErr = code;
-    persistError(code);
+    const rec = useStore('load');
+    rec.lastError = code;
+    useStore('save', rec);
     if (!committed) {
-      cfg = o.store.load();
+      cfg = useStore('load');
       fresh = false;
     }
     dispatch(ev);
   }
 
+  /** Entry actions. */
   function enter(s: State): void {
     if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
       attempts = 0;
-      if (s === 'CONNECTING_CLOUD' && !hw.wifi.isJoined()) {
-        dispatch('net_lost');
-        return;
-      }
-      attempt();
+      if (s === 'CONNECTING_CLOUD' && !wifi.isJoined()) dispatch('net_lost');
+      else attempt();
     } else if (s === 'SWITCH_TO_STA') {
       later(function () {
         dispatch('timeout');
       }, SWITCH_DELAY_MS);
     } else if (s === 'RUNNING') {
-      commit();
+      // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
+      if (!fresh && lastErr === ERR_NONE) return;
+      lastErr = ERR_NONE;
+      cfg.lastError = ERR_NONE;
+      cfg.valid = true;
+      cfg.fwVer = o.fwVer;
+      committed = persist();
+      if (!committed) lastErr = ERR_INTERNAL;
+      if (fresh && cloud) cloud.setMeta('Hotspot Name', o.apSsid);
+      fresh = false;
     } else if (s === 'RESET_CONFIG') {
-      const res = o.store.erase(o.fwVer);
-      cfg = o.store.load();
+      const res = useStore('erase', o.fwVer);
+      cfg = useStore('load');
       committed = false;
       lastErr = ERR_NONE;
       if (res === 'saved' || res === 'unchanged') dispatch('done');
       else fail(ERR_INTERNAL, 'fatal');
-    } else if (s === 'ERROR') {
+    } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
       later(function check() {
-        if (o.isHeld && o.isHeld()) later(check, ERROR_HOLD_RECHECK_MS);
+        if (s === 'ERROR' && o.button && o.button.isHeld()) later(check, ERROR_HOLD_RECHECK_MS);
         else dispatch('timeout');
-      }, ERROR_REBOOT_MS);
-    } else if (s === 'OTA_UPGRADE') {
-      later(function () {
-        dispatch('timeout');
       }, ERROR_REBOOT_MS);
     }
   }
 
-  function go(next: State): void {
+  /** Applies one event: the table's target, a pseudo-target, or nothing. */
+  function apply(ev: MachineEvent): void {
+    let next = transitions(state)[ev];
+    if (next === undefined) {
+      if (o.debug) throw new Error('event ' + ev + ' not handled in ' + state);
+      return;
+    }
+    if (next === '@stay') return;
+    if (next === '@retry') {
+      // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
+      moveOn();
+      if (state === 'CONNECTING_CLOUD') dropCloud();
+      else wifi.leave();
+      if (attempts >= (committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
+        fail(failCode, 'fatal');
+        return;
+      }
+      jitterSeed = crc32('j', jitterSeed);
+      later(attempt, backoff(attempts, jitterSeed));
+      return;
+    }
+    if (next === '@reboot') {
+      moveOn();
+      rebooting = true;
+      later(function () {
+        api.stop();
+        hw.system.reboot();
+      }, REBOOT_DELAY_MS);
+      return;
+    }
+    if (next === '@reconnect') next = wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
     const prev = state;
-    clearTimers();
-    epoch++;
+    moveOn();
     state = next;
-    if (CONFIG_STATES.indexOf(next) < 0) stopServices();
-    if (CLOUD_STATES.indexOf(next) < 0 || CLOUD_STATES.indexOf(prev) < 0) o.cloud.disconnect();
-    if (STATION_STATES.indexOf(next) < 0) hw.wifi.leave();
-    if (CONFIG_STATES.indexOf(next) >= 0) startServices();
+    if (!isConfigState(next)) configMode(false);
+    if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
+    if (!isStationState(next)) wifi.leave();
+    if (isConfigState(next)) configMode(true);
     log(prev + ' => ' + next);
+    if (o.indicator) o.indicator.setState(next);
     const ls = listeners.slice();
     for (let i = 0; i < ls.length; i++) ls[i](next, prev);
     enter(next);
   }
 
-  /** After a failed attempt: the next one after a backoff, or ERROR once the budget is spent. */
-  function retry(): void {
-    clearTimers();
-    epoch++;
-    if (state === 'CONNECTING_CLOUD') o.cloud.disconnect();
-    else hw.wifi.leave();
-    if (attempts >= budget()) fail(failCode, 'fatal');
-    else later(attempt, backoff(attempts));
-  }
-
-  function reboot(): void {
-    clearTimers();
-    epoch++;
-    rebooting = true;
-    later(function () {
-      stop();
-      hw.system.reboot();
-    }, REBOOT_DELAY_MS);
-  }
-
-  function apply(ev: MachineEvent): void {
-    const target = TABLE[state][ev];
-    if (target === undefined) {
-      if (o.debug) throw new Error('event ' + ev + ' not handled in ' + state);
-      return;
-    }
-    if (target === '@retry') retry();
-    else if (target === '@reconnect') go(hw.wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET');
-    else if (target === '@reboot') reboot();
-    else if (target !== '@stay') go(target);
-  }
-
   /** Queues an event; events raised while one is handled run after it. */
   function dispatch(ev: MachineEvent): void {
-    queue.push(ev);
-    if (busy) return;
-    busy = true;
+    if (queue) {
+      queue.push(ev);
+      return;
+    }
+    const q = (queue = [ev]);
     try {
-      while (queue.length && started && !rebooting) apply(queue.shift() as MachineEvent);
+      while (q.length && started && !rebooting) apply(q.shift() as MachineEvent);
     } finally {
-      queue = [];
-      busy = false;
+      queue = null;
     }
   }
 
+  /** What the cloud client reports. */
   function onCloud(ev: CloudEvent): void {
     if (ev.type === 'online') {
       dispatch('online');
@@ -480,49 +596,42 @@ export function createMachine(o: MachineOptions): Machine {
     } else if (ev.type === 'offline') {
       failCode = cloudErrorCode(ev.reason);
       dispatch(state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
-    } else if (ev.command === 'reboot') {
-      dispatch('reboot');
-    } else if (ev.command === 'config start') {
-      dispatch('config_start');
     } else {
-      dispatch('config_erase');
+      dispatch(ev.command === 'reboot' ? 'reboot' : ev.command === 'config start' ? 'config_start' : 'config_erase');
     }
   }
 
-  function start(): void {
-    if (started) return;
-    started = true;
-    undos.push(o.cloud.onEvent(onCloud));
-    undos.push(hw.wifi.onEvent(function (ev) {
-      if (ev.type === 'stations') {
-        if (ev.count === 0) dispatch('stations_none');
-      } else {
-        failCode = ERR_NET;
-        dispatch('net_lost');
-      }
-    }));
-    cfg = o.store.load();
-    committed = cfg.valid;
-    lastErr = cfg.lastError;
-    dispatch(committed ? 'valid' : 'blank');
-  }
-
-  function stop(): void {
-    if (!started) return;
-    started = false;
-    rebooting = false;
-    clearTimers();
-    epoch++;
-    for (let i = 0; i < undos.length; i++) undos[i]();
-    undos = [];
-    stopServices();
-    o.cloud.disconnect();
-    hw.wifi.leave();
-  }
-
-  return {
-    start: start,
-    stop: stop,
+  const api: Machine = {
+    start: function () {
+      if (started) return;
+      started = true;
+      undoWifi = wifi.onEvent(function (ev) {
+        if (ev.type === 'stations') {
+          if (ev.count === 0) dispatch('stations_none');
+        } else {
+          failCode = ERR_NET;
+          dispatch('net_lost');
+        }
+      });
+      cfg = useStore('load');
+      committed = cfg.valid;
+      lastErr = cfg.lastError;
+      if (o.button) o.button.start();
+      dispatch(committed ? 'valid' : 'blank');
+    },
+    stop: function () {
+      if (o.button) o.button.stop();
+      if (o.indicator) o.indicator.stop();
+      if (!started) return;
+      started = false;
+      rebooting = false;
+      moveOn();
+      if (undoWifi) undoWifi();
+      undoWifi = null;
+      configMode(false);
+      dropCloud();
+      wifi.leave();
+    },
     state: function () {
       return state;
     },
@@ -534,10 +643,7 @@ export function createMachine(o: MachineOptions): Machine {
     },
     onStateChange: function (fn) {
       listeners.push(fn);
-      return function () {
-        const i = listeners.indexOf(fn);
-        if (i >= 0) listeners.splice(i, 1);
-      };
+      return removeFrom(listeners, fn);
     },
     portal: function (req) {
       if (req.type === 'activity') {
@@ -545,7 +651,7 @@ export function createMachine(o: MachineOptions): Machine {
         return;
       }
       if (req.type === 'config') {
-        if (TABLE[state].config === undefined) return;
+        if (transitions(state).config === undefined) return;
         cfg = copyRecord(req.config);
         cfg.fwVer = o.fwVer;
         committed = false;
@@ -554,9 +660,7 @@ export function createMachine(o: MachineOptions): Machine {
           cfg.valid = true;
           cfg.lastError = ERR_NONE;
           lastErr = ERR_NONE;
-          const res = o.store.save(cfg);
-          committed = res === 'saved' || res === 'unchanged';
-          if (!committed) log('config save failed: ' + res);
+          committed = persist();
         }
       }
       dispatch(req.type);
@@ -566,6 +670,20 @@ export function createMachine(o: MachineOptions): Machine {
     },
     reconfigure: function () {
       dispatch('config_start');
+    },
+    virtualWrite: function (pin, value) {
+      return cloud ? cloud.virtualWrite(pin, value) : false;
+    },
+    onVirtualWrite: function (fn) {
+      writers.push(fn);
+      return removeFrom(writers, fn);
+    },
+    syncVirtual: function (pins) {
+      if (cloud) cloud.syncVirtual(pins);
+    },
+    isOnline: function () {
+      return cloud ? cloud.isOnline() : false;
     }
   };
+  return api;
 }

@@ -71,7 +71,7 @@ export const REQUEST_TIMEOUT_MS = 5000;
 export const RESPONSE_TIMEOUT_MS = SCAN_TIMEOUT_MS + 10000;
 /** Where captive-portal probes are redirected. */
 export const PORTAL_URL = 'http://192.168.4.1/';
-/** Connectivity-probe paths of Android, iOS/macOS, Windows, Firefox and others, space-separated. */
+/** Connectivity-probe paths of Android, iOS/macOS, Windows, Firefox and others, space-separated (the portal's `switch` lists the same). */
 export const CAPTIVE_PATHS =
   '/generate_204 /gen_204 /hotspot-detect.html /library/test/success.html /ncsi.txt /connecttest.txt /redirect /canonical.html /success.txt';
 /** Built-in form served when the form file is missing. */
@@ -79,12 +79,6 @@ export const FALLBACK_FORM =
   '<!DOCTYPE html><meta name="viewport" content="width=device-width"><form action="config">' +
   '<p>Wi-Fi <input name="ssid"><p>Password <input name="pass" type="password"><p>Token <input name="blynk">' +
   '<p>Server <input name="host" value="blynk.cloud"><p>Port <input name="port_ssl" value="443"><p><button>Connect</button></form>';
-
-const JSON_TYPE = 'application/json';
-const TEXT_TYPE = 'text/plain';
-const HTML_TYPE = 'text/html';
-const MSG_INVALID = '{"status":"error","msg":"Configuration invalid"}';
-const INFO_KEYS: Array<keyof BoardInfo> = ['board', 'tmpl_id', 'fw_type', 'fw_ver', 'ssid', 'bssid', 'mac', 'last_error', 'wifi_scan', 'static_ip'];
 
 /** Options of `createPortal`. */
 export interface PortalOptions {
@@ -118,354 +112,333 @@ export interface Portal {
   stop(): void;
 }
 
-/** One request in flight. */
-interface Ctx {
-  _res: HttpResponse;
-  _timer: TimerId | null;
-  /** Request accepted, reply being produced. */
-  _go: boolean;
-  /** Headers written. */
-  _head: boolean;
-  /** Reply finished or abandoned. */
-  _done: boolean;
-}
-
-function isDigits(s: string): boolean {
-  if (s.length === 0) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charAt(i);
-    if (c < '0' || c > '9') return false;
-  }
-  return true;
-}
-
-/** A header value by case-insensitive name, or undefined. */
-function header(h: { [name: string]: string }, name: string): string | undefined {
-  for (const k in h) {
-    if (k.toLowerCase() === name) return String(h[k]);
-  }
-  return undefined;
-}
-
-/** A JSON value for a number, boolean or string field; `null` for anything else. */
-function jsonValue(v: unknown): string {
-  if (typeof v === 'string') return jsonString(v);
-  if (typeof v === 'boolean' || (typeof v === 'number' && isFinite(v))) return String(v);
-  return 'null';
-}
-
-function scanEntry(e: ScanEntry): string {
-  return '{"ssid":' + jsonString(e.ssid) + ',"bssid":' + jsonString(String(e.bssid)) + ',"rssi":' + jsonValue(e.rssi) +
-    ',"sec":' + jsonString(String(e.sec)) + ',"ch":' + jsonValue(e.ch) + '}';
-}
-
-function param(q: { [key: string]: string }, k: string): string {
-  const v = q[k];
-  return typeof v === 'string' ? v : '';
-}
-
-function toPort(s: string, def: number): number {
-  if (s.length === 0) return def;
-  return isDigits(s) && s.length <= 5 ? parseInt(s, 10) : NaN;
-}
-
 /**
- * Builds the record a `/config` request asks for, or returns the name of the
- * offending field. `valid` is false in the result: the machine sets it once
- * the credentials are proven (or saved on request).
- */
-function buildRecord(q: { [key: string]: string }): ConfigRecord | string {
-  const r = defaultRecord();
-  const manual = param(q, 'ssidManual');
-  r.ssid = manual.length > 0 ? manual : param(q, 'ssid');
-  r.pass = param(q, 'pass');
-  r.token = param(q, 'blynk');
-  const host = param(q, 'host');
-  if (host.length > 0) r.host = host;
-  r.port = toPort(param(q, 'port'), r.port);
-  r.portSsl = toPort(param(q, 'port_ssl'), r.portSsl);
-  const ip = param(q, 'ip');
-  if (ip.length > 0) {
-    r.staticIp = true;
-    r.ip = ip;
-    r.mask = param(q, 'mask');
-    r.gw = param(q, 'gw');
-    r.dns = param(q, 'dns') || r.gw;
-    r.dns2 = param(q, 'dns2');
-  }
-  const iface = param(q, 'if');
-  if (iface.length > 0 && iface !== 'wifi') return 'if';
-  r.valid = true;
-  const bad = validateRecord(r);
-  if (bad !== null) return bad;
-  r.valid = false;
-  return r;
-}
-
-/**
- * Creates the portal (not yet listening).
+ * Creates the portal (not yet listening). It keeps `opts` and reads it at each
+ * request; so does its scanner.
+ *
+ * Memory (JsVars on the board): a request's state, timer, body and stream
+ * position are locals of its `onRequest` call, and its functions are made in
+ * that call, so all of it is freed with the request. While the portal idles
+ * only the handler, the scanner and the list of requests in flight remain.
+ * The minifier inlines a function called from one place only at that place:
+ * `decodeQuery`, `jsonString` and `validateRecord` each have one call site
+ * inside a request, so they too exist only while a request uses them.
  *
  * @param opts ports, board info source, machine sink and options
  */
 export function createPortal(opts: PortalOptions): Portal {
-  const clock = opts.clock;
-  const formFile = opts.formFile || FORM_FILE;
-  const scanner = createScanner({ wifi: opts.wifi, clock: clock });
   let server: HttpServer | null = null;
-  let active: Ctx[] = [];
-
-  function log(line: string) {
-    try {
-      if (opts.log) opts.log('portal: ' + line);
-    } catch (e) {
-      // A failing log sink must not break a request.
-    }
-  }
-
-  function emit(ev: PortalRequest) {
-    try {
-      opts.send(ev);
-    } catch (e) {
-      log('send failed: ' + e);
-    }
-  }
-
-  function stopTimer(ctx: Ctx) {
-    if (ctx._timer !== null) clock.clearTimeout(ctx._timer);
-    ctx._timer = null;
-  }
-
-  function finish(ctx: Ctx) {
-    ctx._done = true;
-    stopTimer(ctx);
-    const i = active.indexOf(ctx);
-    if (i >= 0) active.splice(i, 1);
-  }
-
-  function reply(ctx: Ctx, status: number, type: string, body: string, location?: string) {
-    if (ctx._done) return;
-    finish(ctx);
-    const h: { [name: string]: string } = { 'Content-Type': type, 'Content-Length': String(body.length) };
-    if (location) h['Location'] = location;
-    ctx._head = true;
-    ctx._res.writeHead(status, h);
-    ctx._res.end(body);
-  }
-
-  function fail(ctx: Ctx, e: unknown) {
-    log('error: ' + e);
-    try {
-      if (!ctx._head) reply(ctx, 500, TEXT_TYPE, 'Internal error');
-      else if (!ctx._done) {
-        finish(ctx);
-        ctx._res.end();
-      }
-    } catch (e2) {
-      finish(ctx);
-    }
-  }
-
-  function onTimeout(ctx: Ctx) {
-    ctx._timer = null;
-    if (ctx._done) return;
-    try {
-      if (!ctx._go) reply(ctx, 408, TEXT_TYPE, 'Request timeout');
-      else if (!ctx._head) reply(ctx, 503, TEXT_TYPE, 'Busy');
-      else {
-        finish(ctx);
-        ctx._res.end();
-      }
-    } catch (e) {
-      fail(ctx, e);
-    }
-  }
-
-  function arm(ctx: Ctx, ms: number) {
-    stopTimer(ctx);
-    ctx._timer = clock.setTimeout(function () {
-      onTimeout(ctx);
-    }, ms);
-  }
-
-  /** Writes a 200 reply chunk by chunk: the next chunk when the last one has left. */
-  function stream(ctx: Ctx, type: string, next: () => string | null) {
-    const res = ctx._res;
-    let busy = false;
-    let again = false;
-    function pump() {
-      if (ctx._done) return;
-      if (busy) {
-        again = true;
-        return;
-      }
-      busy = true;
-      try {
-        do {
-          again = false;
-          const chunk = next();
-          if (chunk === null) {
-            finish(ctx);
-            res.end();
-          } else {
-            res.write(chunk);
-          }
-        } while (again && !ctx._done);
-      } catch (e) {
-        fail(ctx, e);
-      }
-      busy = false;
-    }
-    ctx._head = true;
-    res.writeHead(200, { 'Content-Type': type });
-    res.onDrain(pump);
-    pump();
-  }
-
-  function serveScan(ctx: Ctx) {
-    arm(ctx, RESPONSE_TIMEOUT_MS);
-    scanner.scan(function (list) {
-      if (ctx._done) return;
-      let i = 0;
-      try {
-        stream(ctx, JSON_TYPE, function () {
-          if (i > list.length) return null;
-          const s = (i === 0 ? '[' : '') + (i === list.length ? ']' : (i > 0 ? ',' : '') + scanEntry(list[i]));
-          i++;
-          return s;
-        });
-      } catch (e) {
-        fail(ctx, e);
-      }
-    });
-  }
-
-  function serveForm(ctx: Ctx) {
-    let chunk = opts.flash.read(formFile, 0, FORM_CHUNK_BYTES);
-    if (typeof chunk !== 'string' || chunk.length === 0) {
-      reply(ctx, 200, HTML_TYPE, FALLBACK_FORM);
-      return;
-    }
-    let off = 0;
-    arm(ctx, RESPONSE_TIMEOUT_MS);
-    stream(ctx, HTML_TYPE, function () {
-      if (off > 0) chunk = opts.flash.read(formFile, off, FORM_CHUNK_BYTES);
-      if (typeof chunk !== 'string' || chunk.length === 0) return null;
-      off += chunk.length;
-      return chunk;
-    });
-  }
-
-  function serveConfig(ctx: Ctx, query: string, body: string, ctype: string | undefined) {
-    const q = decodeQuery(query);
-    const form = ctype === undefined || ctype.toLowerCase().indexOf('application/x-www-form-urlencoded') >= 0;
-    const b = body.length > 0 && form ? decodeQuery(body) : {};
-    let r: ConfigRecord | string = 'escape';
-    if (q !== null && b !== null) {
-      for (const k in b) q[k] = b[k];
-      r = buildRecord(q);
-    }
-    if (typeof r === 'string') {
-      log('config invalid: ' + r);
-      reply(ctx, 500, JSON_TYPE, MSG_INVALID);
-      return;
-    }
-    const sv = param(q as { [key: string]: string }, 'save');
-    const save = sv.toLowerCase() === 'true' || (isDigits(sv) && parseInt(sv, 10) > 0);
-    reply(ctx, 200, JSON_TYPE, save ? '{"status":"ok","msg":"Configuration saved"}' : '{"status":"ok","msg":"Trying to connect..."}');
-    emit({ type: 'config', config: r, save: save });
-  }
-
-  function dispatch(ctx: Ctx, req: HttpRequest, body: string) {
-    ctx._go = true;
-    stopTimer(ctx);
-    const url = req.url;
-    const qi = url.indexOf('?');
-    const path = qi < 0 ? url : url.substring(0, qi);
-    const query = qi < 0 ? '' : url.substring(qi + 1);
-    log(req.method + ' ' + path);
-    if (path === '/config') {
-      serveConfig(ctx, query, body, header(req.headers, 'content-type'));
-    } else if (decodeQuery(query) === null) {
-      reply(ctx, 400, TEXT_TYPE, 'Bad request');
-    } else if (path === '/board_info.json') {
-      const info = opts.info();
-      let s = '{';
-      for (let i = 0; i < INFO_KEYS.length; i++) {
-        s += (i > 0 ? ',"' : '"') + INFO_KEYS[i] + '":' + jsonValue(info[INFO_KEYS[i]]);
-      }
-      reply(ctx, 200, JSON_TYPE, s + '}');
-      emit({ type: 'board_info' });
-    } else if (path === '/wifi_scan.json') {
-      serveScan(ctx);
-    } else if (path === '/reset') {
-      reply(ctx, 200, JSON_TYPE, '{"status":"ok","msg":"Configuration reset"}');
-      emit({ type: 'reset' });
-    } else if (path === '/reboot') {
-      reply(ctx, 200, JSON_TYPE, '{"status":"ok","msg":"Rebooting..."}');
-      emit({ type: 'reboot' });
-    } else if (path === '/') {
-      serveForm(ctx);
-    } else if (opts.captive && path.indexOf(' ') < 0 && (' ' + CAPTIVE_PATHS + ' ').indexOf(' ' + path + ' ') >= 0) {
-      reply(ctx, 302, TEXT_TYPE, '', PORTAL_URL);
-    } else {
-      reply(ctx, 404, TEXT_TYPE, 'Not found');
-    }
-  }
+  // Made here, not on the first scan: inlined where it is called, its closures
+  // would keep that request's scope (socket objects included) alive.
+  const scanner = createScanner(opts);
+  /** `end` of every request in flight: `end(-1)` drops one silently. */
+  let active: Array<(status?: number, text?: string) => void> = [];
 
   function onRequest(req: HttpRequest, res: HttpResponse) {
-    if (server === null) return;
-    const ctx: Ctx = { _res: res, _timer: null, _go: false, _head: false, _done: false };
-    active.push(ctx);
-    try {
-      emit({ type: 'activity' });
-      if (server === null || ctx._done) return;
-      arm(ctx, REQUEST_TIMEOUT_MS);
-      const url = req.url;
-      if (typeof url !== 'string' || url.length > MAX_URL_BYTES) {
-        reply(ctx, 414, TEXT_TYPE, 'URI too long');
+    /** 0 receiving the body, 1 dispatched, 2 headers written (streaming), 3 finished or abandoned. */
+    let state = 0;
+    let timer: TimerId | null = null;
+    let body = '';
+    let need = 0;
+    let chunked = false;
+    let ctype: string | undefined;
+
+    /** A string logs a line (`portal: ` prefix); a request goes to `send`. Never throws. */
+    function tell(x: PortalRequest | string) {
+      try {
+        if (typeof x !== 'string') opts.send(x);
+        else if (opts.log) opts.log('portal: ' + x);
+      } catch (e) {
+        if (typeof x !== 'string') tell('send failed: ' + e);
+      }
+    }
+
+    /**
+     * Finishes the request once: with a status, a whole reply whose
+     * Content-Type follows the body's first byte (`{` JSON, `<` HTML, else
+     * plain text; a 302 goes to `PORTAL_URL`); without, the end of a streamed
+     * reply; -1 only marks it finished (portal stopped). 0 with `text` sets the
+     * deadline to `text` ms instead (empty: none).
+     */
+    function end(status?: number, text?: string) {
+      if (state === 3) return;
+      if (timer !== null) opts.clock.clearTimeout(timer);
+      timer = null;
+      if (status === 0) {
+        if (text) timer = opts.clock.setTimeout(abort, parseInt(text, 10));
         return;
       }
-      const len = header(req.headers || {}, 'content-length');
-      const chunked = len === undefined && header(req.headers || {}, 'transfer-encoding') !== undefined;
-      let need = 0;
+      state = 3;
+      const i = active.indexOf(end);
+      if (i >= 0) active.splice(i, 1);
+      if (status === -1) return;
+      if (!status) {
+        res.end();
+        return;
+      }
+      const t = text || '';
+      const c = t.charAt(0);
+      const h: { [name: string]: string } = {
+        'Content-Type': c === '{' ? 'application/json' : c === '<' ? 'text/html' : 'text/plain',
+        'Content-Length': String(t.length)
+      };
+      if (status === 302) h['Location'] = PORTAL_URL;
+      res.writeHead(status, h);
+      res.end(t);
+    }
+
+    /** The deadline passed (no argument: 408, 503 or a cut stream), or an error (500 or a cut stream). */
+    function abort(e?: unknown) {
+      const s = state;
+      if (e === undefined) timer = null;
+      else tell('error: ' + e);
+      if (s === 3) return;
+      try {
+        if (s === 2) end();
+        else if (e !== undefined) end(500, 'Internal error');
+        else end(s === 0 ? 408 : 503, s === 0 ? 'Request timeout' : 'Busy');
+      } catch (e2) {
+        if (e === undefined) tell('error: ' + e2);
+      }
+    }
+
+    /**
+     * Body chunks (`chunk`) and the end of the request (no argument) while
+     * receiving; dispatches the request once its body is complete.
+     */
+    function go(chunk?: string) {
+      /** `{"key":value,...}` of `keys` (space-separated) of `o`: strings through `jsonString`, finite numbers and booleans as they are, anything else `null`. */
+      function json(o: { [key: string]: unknown }, keys: string): string {
+        let out = '{';
+        for (let ki = 0; ki < keys.length; ) {
+          let ke = keys.indexOf(' ', ki);
+          if (ke < 0) ke = keys.length;
+          const k = keys.substring(ki, ke);
+          const v = o[k];
+          out += (ki > 0 ? ',"' : '"') + k + '":' +
+            (typeof v === 'string' ? jsonString(v) : typeof v === 'boolean' || (typeof v === 'number' && isFinite(v)) ? String(v) : 'null');
+          ki = ke + 1;
+        }
+        return out + '}';
+      }
+
+      if (state !== 0) return;
+      try {
+        if (chunk !== undefined) {
+          body += chunk;
+          if (chunked) {
+            if (body.length > MAX_BODY_BYTES) end(413, 'Body too large');
+            return;
+          }
+          if (body.length < need) return;
+          body = body.substring(0, need);
+        } else if (!chunked) {
+          end(400, 'Incomplete body');
+          return;
+        }
+        state = 1;
+        end(0);
+        const url = req.url;
+        const qi = url.indexOf('?');
+        const path = qi < 0 ? url : url.substring(0, qi);
+        tell(req.method + ' ' + path);
+        // A /config form body is decoded after the query, so its values win (the last value of a key wins).
+        let form = '';
+        if (path === '/config' && body.length > 0) {
+          // Espruino's indexOf reports a needle running past the end as found: compare what it found.
+          const ft = 'application/x-www-form-urlencoded';
+          const lc = ctype === undefined ? ft : ctype.toLowerCase();
+          const at = lc.indexOf(ft);
+          if (at >= 0 && lc.substring(at, at + ft.length) === ft) form = '&' + body;
+        }
+        const q = decodeQuery((qi < 0 ? '' : url.substring(qi + 1)) + form);
+        if (path === '/config') {
+          let bad = 'escape';
+          if (q !== null) {
+            const param = function (k: string): string {
+              const v = q[k];
+              return typeof v === 'string' ? v : '';
+            };
+            const port = function (k: string, def: number): number {
+              const v = param(k);
+              if (v.length === 0) return def;
+              return /^[0-9]+$/.test(v) && v.length <= 5 ? parseInt(v, 10) : NaN;
+            };
+            // The record asked for; `valid` is false in it: the machine sets it once the credentials are proven (or saved).
+            const r: ConfigRecord = defaultRecord();
+            const manual = param('ssidManual');
+            r.ssid = manual.length > 0 ? manual : param('ssid');
+            r.pass = param('pass');
+            r.token = param('blynk');
+            const host = param('host');
+            if (host.length > 0) r.host = host;
+            r.port = port('port', r.port);
+            r.portSsl = port('port_ssl', r.portSsl);
+            const ip = param('ip');
+            if (ip.length > 0) {
+              r.staticIp = true;
+              r.ip = ip;
+              r.mask = param('mask');
+              r.gw = param('gw');
+              r.dns = param('dns') || r.gw;
+              r.dns2 = param('dns2');
+            }
+            const iface = param('if');
+            if (iface.length > 0 && iface !== 'wifi') {
+              bad = 'if';
+            } else {
+              r.valid = true;
+              bad = validateRecord(r) || '';
+              r.valid = false;
+            }
+            if (bad === '') {
+              const sv = param('save');
+              const save = sv.toLowerCase() === 'true' || (/^[0-9]+$/.test(sv) && parseInt(sv, 10) > 0);
+              end(200, save ? '{"status":"ok","msg":"Configuration saved"}' : '{"status":"ok","msg":"Trying to connect..."}');
+              tell({ type: 'config', config: r, save: save });
+              return;
+            }
+          }
+          tell('config invalid: ' + bad);
+          end(500, '{"status":"error","msg":"Configuration invalid"}');
+        } else if (q === null) {
+          end(400, 'Bad request');
+        } else if (path === '/board_info.json') {
+          end(200, json(opts.info() as unknown as { [key: string]: unknown }, 'board tmpl_id fw_type fw_ver ssid bssid mac last_error wifi_scan static_ip'));
+          tell({ type: 'board_info' });
+        } else if (path === '/wifi_scan.json' || path === '/') {
+          /** The scan list being streamed, or null for the form. */
+          let list: ScanEntry[] | null = null;
+          /** Next scan entry, or next form byte. */
+          let off = 0;
+          let busy = false;
+          let again = false;
+          /**
+           * Writes a 200 reply chunk by chunk: the next chunk when the last one
+           * has left. The form's first read decides: a missing or empty file
+           * gets the built-in form instead.
+           */
+          const pump = function () {
+            if (state === 3) return;
+            if (busy) {
+              again = true;
+              return;
+            }
+            busy = true;
+            try {
+              do {
+                again = false;
+                let next: string | undefined;
+                if (list !== null) {
+                  if (off <= list.length) {
+                    next = (off === 0 ? '[' : '') + (off === list.length ? ']' : (off > 0 ? ',' : '') + json(list[off] as unknown as { [key: string]: unknown }, 'ssid bssid rssi sec ch'));
+                  }
+                  off++;
+                } else {
+                  const f = opts.flash.read(opts.formFile || FORM_FILE, off, FORM_CHUNK_BYTES);
+                  if (typeof f === 'string' && f.length > 0) {
+                    next = f;
+                    off += f.length;
+                  }
+                }
+                if (state === 1 && next === undefined) {
+                  end(200, FALLBACK_FORM);
+                } else {
+                  if (state === 1) {
+                    state = 2;
+                    res.writeHead(200, { 'Content-Type': list !== null ? 'application/json' : 'text/html' });
+                    res.onDrain(pump);
+                  }
+                  if (next === undefined) end();
+                  else res.write(next);
+                }
+              } while (again && state !== 3);
+            } catch (e) {
+              abort(e);
+            }
+            busy = false;
+          };
+          end(0, String(RESPONSE_TIMEOUT_MS));
+          if (path === '/') {
+            pump();
+          } else {
+            scanner.scan(function (l) {
+              if (state !== 3) {
+                list = l;
+                pump();
+              }
+            });
+          }
+        } else if (path === '/reset') {
+          end(200, '{"status":"ok","msg":"Configuration reset"}');
+          tell({ type: 'reset' });
+        } else if (path === '/reboot') {
+          end(200, '{"status":"ok","msg":"Rebooting..."}');
+          tell({ type: 'reboot' });
+        } else {
+          let probe = false;
+          // A switch costs no memory until it runs (a list in a string would be copied into RAM); same paths as CAPTIVE_PATHS.
+          switch (opts.captive ? path : '') {
+            case '/generate_204':
+            case '/gen_204':
+            case '/hotspot-detect.html':
+            case '/library/test/success.html':
+            case '/ncsi.txt':
+            case '/connecttest.txt':
+            case '/redirect':
+            case '/canonical.html':
+            case '/success.txt':
+              probe = true;
+          }
+          if (probe) end(302, '');
+          else end(404, 'Not found');
+        }
+      } catch (e) {
+        abort(e);
+      }
+    }
+
+    if (server === null) return;
+    active.push(end);
+    try {
+      tell({ type: 'activity' });
+      if (server === null || state === 3) return;
+      end(0, String(REQUEST_TIMEOUT_MS));
+      const url = req.url;
+      if (typeof url !== 'string' || url.length > MAX_URL_BYTES) {
+        end(414, 'URI too long');
+        return;
+      }
+      let len: string | undefined;
+      let te: string | undefined;
+      const h = req.headers || {};
+      for (const k in h) {
+        const n = k.toLowerCase();
+        if (n === 'content-length' && len === undefined) len = String(h[k]);
+        else if (n === 'transfer-encoding' && te === undefined) te = String(h[k]);
+        else if (n === 'content-type' && ctype === undefined) ctype = String(h[k]);
+      }
+      chunked = len === undefined && te !== undefined;
       if (len !== undefined) {
         const v = len.trim();
-        if (!isDigits(v) || v.length > 9) {
-          reply(ctx, 400, TEXT_TYPE, 'Bad request');
+        if (!/^[0-9]+$/.test(v) || v.length > 9) {
+          end(400, 'Bad request');
           return;
         }
         need = parseInt(v, 10);
       }
       if (need > MAX_BODY_BYTES) {
-        reply(ctx, 413, TEXT_TYPE, 'Body too large');
+        end(413, 'Body too large');
         return;
       }
       if (need === 0 && !chunked) {
-        dispatch(ctx, req, '');
+        go('');
         return;
       }
-      let body = '';
-      req.onData(function (chunk) {
-        if (ctx._go || ctx._done) return;
-        try {
-          body += chunk;
-          if (chunked && body.length > MAX_BODY_BYTES) reply(ctx, 413, TEXT_TYPE, 'Body too large');
-          else if (!chunked && body.length >= need) dispatch(ctx, req, body.substring(0, need));
-        } catch (e) {
-          fail(ctx, e);
-        }
-      });
-      req.onEnd(function () {
-        if (ctx._go || ctx._done) return;
-        try {
-          if (chunked) dispatch(ctx, req, body);
-          else reply(ctx, 400, TEXT_TYPE, 'Incomplete body');
-        } catch (e) {
-          fail(ctx, e);
-        }
-      });
+      req.onData(go);
+      req.onEnd(go);
     } catch (e) {
-      fail(ctx, e);
+      abort(e);
     }
   }
 
@@ -475,23 +448,29 @@ export function createPortal(opts: PortalOptions): Portal {
       try {
         server = opts.http.listen(opts.port || 80, onRequest);
       } catch (e) {
-        log('listen failed: ' + e);
+        try {
+          if (opts.log) opts.log('portal: listen failed: ' + e);
+        } catch (e2) {
+          // A failing log sink changes nothing.
+        }
       }
     },
     stop: function () {
       const s = server;
+      const a = active;
       server = null;
-      for (let i = 0; i < active.length; i++) {
-        active[i]._done = true;
-        stopTimer(active[i]);
-      }
       active = [];
+      for (let i = 0; i < a.length; i++) a[i](-1);
       scanner.stop();
       if (s !== null) {
         try {
           s.close();
         } catch (e) {
-          log('close failed: ' + e);
+          try {
+            if (opts.log) opts.log('portal: close failed: ' + e);
+          } catch (e2) {
+            // A failing log sink changes nothing.
+          }
         }
       }
     }

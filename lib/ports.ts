@@ -266,6 +266,18 @@ export interface SystemPort {
   log(line: string): void;
 }
 
+/**
+ * Code kept in flash and loaded only while a mode needs it: on Espruino, a
+ * Storage module `require`d on use and dropped with `Modules.removeCached`,
+ * so that its functions hold no RAM in the other modes.
+ */
+export interface ModulePort {
+  /** The exports of the module stored as `name` (loaded on first use); throws if it is missing. */
+  load(name: string): any;
+  /** Forgets module `name`: its functions are freed once nothing holds them. */
+  unload(name: string): void;
+}
+
 /** Every port, handed to the core in one object. */
 export interface Hardware {
   /** Time and timers. */
@@ -282,6 +294,8 @@ export interface Hardware {
   flash: FlashPort;
   /** Reboot, chip id, console. */
   system: SystemPort;
+  /** Mode modules in flash. */
+  modules: ModulePort;
   /** Configuration button, if the board has one. */
   button?: ButtonPort;
   /** Status LED, if the board has one. */

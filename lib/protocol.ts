@@ -6,11 +6,12 @@
  *   `length` body bytes. RESPONSE (type 0) carries a status code in the length
  *   field and has no body.
  * - Strings are byte strings (one char per byte); lengths are byte counts.
- * - The parser copes with frames split across or merged within chunks and
- *   buffers at most one incomplete frame (header + up to `maxBody` bytes).
- *   A msg id of 0 means a corrupt stream (`protocol`); a body longer than
- *   `maxBody` is refused as soon as its header arrives (`oversize`). After an
- *   error the parser ignores further input.
+ * - The parser is a function over a receive buffer: it consumes the complete
+ *   frames and leaves at most one incomplete frame (header + up to `maxBody`
+ *   bytes) for the caller to keep, so frames may be split across or merged
+ *   within chunks. A msg id of 0 means a corrupt stream (`protocol`); a body
+ *   longer than `maxBody` is refused as soon as its header arrives
+ *   (`oversize`); either way the caller drops the stream.
  */
 
 /** Reply to a message; the length field holds the status, no body. */
@@ -60,11 +61,10 @@ export const HEADER_BYTES = 5;
 /** Largest msg id and largest body length (u16). */
 export const MAX_U16 = 65535;
 
-/** A streaming frame parser bound to one connection. */
-export interface Parser {
-  /** Consumes received bytes (byte string, any split). */
-  feed(chunk: string): void;
-}
+/** `parse` result: a msg id of 0, the stream is corrupt (`protocol`). */
+export const PARSE_PROTOCOL = -1;
+/** `parse` result: a body longer than `maxBody` (`oversize`). */
+export const PARSE_OVERSIZE = -2;
 
 /** The msg id after `id`: 1..65535, wrapping to 1, never 0. */
 export function nextId(id: number): number {
@@ -72,7 +72,7 @@ export function nextId(id: number): number {
 }
 
 /** A 5-byte header; `len` is the body length or, for RESPONSE, the status. */
-function header(type: number, id: number, len: number): string {
+export function header(type: number, id: number, len: number): string {
   return String.fromCharCode(type, (id >> 8) & 255, id & 255, (len >> 8) & 255, len & 255);
 }
 
@@ -90,45 +90,36 @@ export function response(id: number, status: number): string {
 }
 
 /**
- * Creates a parser. `onMessage(type, id, body)` gets each complete frame; for
- * RESPONSE `body` is the numeric status. `onError(reason)` fires once with
- * `protocol` (msg id 0) or `oversize` (body longer than `maxBody`).
+ * Parses the complete frames at the start of `data`, a receive buffer (the
+ * unparsed rest of earlier chunks followed by the new chunk). Calls
+ * `onMessage(type, id, body)` for each frame in order; for RESPONSE `body` is
+ * the numeric status. Stops after a frame for which `onMessage` returns true.
+ * Returns how many bytes were consumed (the rest is one incomplete frame, to
+ * be kept and parsed again with the next chunk), or `PARSE_PROTOCOL` /
+ * `PARSE_OVERSIZE` when the stream must be dropped: a msg id of 0, or a body
+ * over `maxBody` (refused as soon as its header is there). Frames before the
+ * bad one have been delivered.
  */
-export function createParser(
+export function parse(
+  data: string,
   maxBody: number,
-  onMessage: (type: number, id: number, body: string | number) => void,
-  onError: (reason: string) => void
-): Parser {
-  var rest = '';
-  var dead = false;
-  function fail(reason: string): void {
-    dead = true;
-    rest = '';
-    onError(reason);
-  }
-  return {
-    feed: function (chunk: string): void {
-      if (dead) return;
-      var data = rest ? rest + chunk : chunk;
-      var pos = 0;
-      rest = '';
-      while (!dead && data.length - pos >= HEADER_BYTES) {
-        var type = data.charCodeAt(pos);
-        var id = (data.charCodeAt(pos + 1) << 8) | data.charCodeAt(pos + 2);
-        var len = (data.charCodeAt(pos + 3) << 8) | data.charCodeAt(pos + 4);
-        if (id === 0) return fail('protocol');
-        if (type === MSG_RESPONSE) {
-          pos += HEADER_BYTES;
-          onMessage(type, id, len);
-          continue;
-        }
-        if (len > maxBody) return fail('oversize');
-        if (data.length - pos < HEADER_BYTES + len) break;
-        var body = data.substr(pos + HEADER_BYTES, len);
-        pos += HEADER_BYTES + len;
-        onMessage(type, id, body);
-      }
-      if (!dead && pos < data.length) rest = data.substr(pos);
+  onMessage: (type: number, id: number, body: string | number) => boolean | void
+): number {
+  var pos = 0;
+  while (data.length - pos >= HEADER_BYTES) {
+    var type = data.charCodeAt(pos);
+    var id = (data.charCodeAt(pos + 1) << 8) | data.charCodeAt(pos + 2);
+    var len = (data.charCodeAt(pos + 3) << 8) | data.charCodeAt(pos + 4);
+    if (id === 0) return PARSE_PROTOCOL;
+    if (type === MSG_RESPONSE) {
+      pos += HEADER_BYTES;
+      if (onMessage(type, id, len)) break;
+      continue;
     }
-  };
+    if (len > maxBody) return PARSE_OVERSIZE;
+    if (data.length - pos < HEADER_BYTES + len) break;
+    pos += HEADER_BYTES + len;
+    if (onMessage(type, id, data.substr(pos - len, len))) break;
+  }
+  return pos;
 }

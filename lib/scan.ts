@@ -71,66 +71,65 @@ export function tidyScan(list: ScanEntry[]): ScanEntry[] {
 }
 
 /**
- * Creates a shared scanner.
+ * Creates a shared scanner. It keeps `opts` and reads it at each scan.
  *
  * @param opts radio, clock and cache time
  */
 export function createScanner(opts: ScannerOptions): Scanner {
-  const clock = opts.clock;
-  const cacheMs = opts.cacheMs === undefined ? SCAN_CACHE_MS : opts.cacheMs;
   let waiting: Array<(list: ScanEntry[]) => void> = [];
   let timer: TimerId | null = null;
   let last: ScanEntry[] = [];
   let lastAt = -1;
 
-  function answer() {
-    const cbs = waiting;
-    waiting = [];
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = null;
-    for (let i = 0; i < cbs.length; i++) {
-      try {
-        cbs[i](last);
-      } catch (e) {
-        // A caller's error must not stop the others nor reach the radio's callback.
+  return {
+    scan: function (cb) {
+      // Made per call, so that an idle scanner holds no function beyond its two methods.
+      function done(fromRadio: boolean, list?: ScanEntry[]) {
+        if (fromRadio) {
+          try {
+            last = tidyScan(list || []);
+            lastAt = opts.clock.now();
+          } catch (e) {
+            last = [];
+          }
+          if (waiting.length === 0) return;
+        }
+        const cbs = waiting;
+        waiting = [];
+        if (timer !== null) opts.clock.clearTimeout(timer);
+        timer = null;
+        for (let i = 0; i < cbs.length; i++) {
+          try {
+            cbs[i](last);
+          } catch (e) {
+            // A caller's error must not stop the others nor reach the radio's callback.
+          }
+        }
       }
-    }
-  }
-
-  function onResult(list: ScanEntry[]) {
-    try {
-      last = tidyScan(list || []);
-      lastAt = clock.now();
-    } catch (e) {
-      last = [];
-    }
-    if (waiting.length > 0) answer();
-  }
-
-  function scan(cb: (list: ScanEntry[]) => void) {
-    if (lastAt >= 0 && waiting.length === 0 && clock.now() - lastAt < cacheMs) {
-      cb(last);
-      return;
-    }
-    waiting.push(cb);
-    if (waiting.length > 1) return;
-    timer = clock.setTimeout(function () {
+      const cacheMs = opts.cacheMs === undefined ? SCAN_CACHE_MS : opts.cacheMs;
+      if (lastAt >= 0 && waiting.length === 0 && opts.clock.now() - lastAt < cacheMs) {
+        cb(last);
+        return;
+      }
+      waiting.push(cb);
+      if (waiting.length > 1) return;
+      timer = opts.clock.setTimeout(function () {
+        timer = null;
+        done(false);
+      }, SCAN_TIMEOUT_MS);
+      try {
+        opts.wifi.scan(function (list) {
+          done(true, list);
+        });
+      } catch (e) {
+        // Busy radio (an earlier scan that timed out is still running): answer with what exists.
+        done(false);
+      }
+    },
+    stop: function () {
+      waiting = [];
+      if (timer !== null) opts.clock.clearTimeout(timer);
       timer = null;
-      answer();
-    }, SCAN_TIMEOUT_MS);
-    try {
-      opts.wifi.scan(onResult);
-    } catch (e) {
-      // Busy radio (an earlier scan that timed out is still running): answer with what exists.
-      answer();
     }
-  }
-
-  function stop() {
-    waiting = [];
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = null;
-  }
-
-  return { scan: scan, stop: stop };
+  };
 }

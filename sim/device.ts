@@ -2,26 +2,28 @@
  * A simulated product: a virtual Espruino board (sim/espruino) flashed the way
  * a real unit is, running the very bundles the build writes.
  *
- * - Firmware: either the self-contained per-board bundle (`dist/esp32.js`,
- *   `dist/esp8266.js`, the basic example) as boot code, or the library module
- *   (`dist/espruino-edgent.js`) as the Storage file `require` finds plus a
- *   small product firmware generated from the template id/name and firmware
- *   version, as boot code. The form (`dist/form.html`) goes to Storage.
+ * - Flash: exactly what a deployment manifest the build writes lists
+ *   (sim/manifest.ts), as `npm run flash` uploads it: either the chip's
+ *   (`dist/esp32.files.json`, `dist/esp8266.files.json`: the self-contained
+ *   basic example as boot code and the Storage files it reads), another
+ *   example's, or the library module's (`dist/espruino-edgent.files.json`:
+ *   `espruino-edgent` as the Storage file `require` finds, and the files it
+ *   reads) with a small product firmware generated from the template id/name
+ *   and firmware version as boot code.
  * - The device's cloud connections (`blynk.cloud` or any host, ports 80/8080
  *   and 443/9443) are routed to a simulated cloud on loopback.
  * - State and LED are read from what the device prints and drives: the
  *   machine's `OLD => NEW` lines and the LED pin / pixel.
  */
 
-import { join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { createBoard, createRadio, VirtualBoard, VirtualRadio } from './espruino';
 import type { VirtualAp } from './espruino';
 import { createStore } from '../lib/store';
 import { ConfigRecord, State } from '../lib/types';
 import { defaultRecord } from '../lib/record';
-import { FORM_FILE } from '../lib/portal';
+import { chipManifest, LIBRARY_MANIFEST, readDeployment } from './manifest';
 
 /** Where the build writes the bundles. */
 export const DIST = resolve(__dirname, '..', 'dist');
@@ -52,8 +54,13 @@ export interface CloudRoute {
 export interface SimDeviceOptions {
   /** Chip to emulate. */
   chip: 'ESP32' | 'ESP8266';
-  /** Product firmware from the module bundle; absent = the self-contained example bundle. */
+  /** Product firmware from the module bundle (the `espruino-edgent` manifest); absent = the manifest's own boot code. */
   product?: ProductFirmware;
+  /**
+   * Deployment manifest in `dist` to install (`rgb-led-esp32`, ...; see sim/manifest.ts).
+   * @default the chip's (`esp32` / `esp8266`), or `espruino-edgent` with `product`
+   */
+  manifest?: string;
   /** Networks around the device, SSIDs and passwords as text (sent as UTF-8). */
   networks?: VirtualAp[];
   /** A radio shared with other devices (byte-string SSIDs, see `radioAp`); wins over `networks`. */
@@ -137,17 +144,20 @@ export class SimDevice extends EventEmitter {
     this.board.on('error', (e) => this.emit('device-error', e));
   }
 
-  /** Writes the firmware, library and form into flash, like `npm run flash` does on hardware. */
+  /**
+   * Writes what the deployment manifest lists into flash, like `npm run flash` does on hardware:
+   * every Storage file, and its boot code (or, with `product`, the generated product firmware).
+   * Throws, naming the file, when the manifest or a file it names is missing or is for another chip.
+   */
   install(): void {
-    const dist = this.opts.dist || DIST;
-    const s = this.board.storage;
-    s.write(FORM_FILE, readFileSync(join(dist, 'form.html'), 'latin1'));
-    if (this.opts.product) {
-      s.write(MODULE_FILE, readFileSync(join(dist, 'espruino-edgent.js'), 'latin1'));
-      this.board.setBootCode(productFirmware(this.opts.chip, this.opts.product));
-    } else {
-      this.board.setBootCode(readFileSync(join(dist, this.opts.chip === 'ESP32' ? 'esp32.js' : 'esp8266.js'), 'latin1'));
-    }
+    const { chip, product } = this.opts;
+    const d = readDeployment(this.opts.dist || DIST, this.opts.manifest || (product ? LIBRARY_MANIFEST : chipManifest(chip)));
+    const board = d.manifest.board;
+    if (board !== null && !board.toUpperCase().startsWith(chip)) throw new Error(`deployment manifest ${d.file} is for ${board}, not ${chip}`);
+    const bootCode = product ? productFirmware(chip, product) : d.bootCode;
+    if (bootCode === null) throw new Error(`deployment manifest ${d.file} has no boot code ("bootCode": null): give the device a product firmware`);
+    for (const f of d.storage) this.board.storage.write(f.name, f.data);
+    this.board.setBootCode(bootCode);
   }
 
   /** Installs if the flash holds no firmware yet and binds the host ports (board still off). */

@@ -4,7 +4,7 @@
  * a live line with the LED's current brightness driven by the board's pins.
  */
 
-import { PATTERNS } from '../lib/led';
+import { pattern } from '../lib/led';
 import type { SimDevice } from './device';
 import type { State } from '../lib/types';
 
@@ -14,7 +14,7 @@ const COLOUR_NAMES: Record<number, string> = {
 
 /** The LED pattern of a state in words, e.g. `blue blink 50/500 ms`. */
 export function describeLed(state: State): string {
-  const p = PATTERNS[state] || PATTERNS.ERROR!;
+  const p = pattern(state) || pattern('ERROR')!;
   const colour = COLOUR_NAMES[p._c] || '#' + p._c.toString(16).padStart(6, '0');
   return p._p ? `${colour} breathing, ${p._p} ms period` : `${colour} blink ${p._b!.join('/')} ms`;
 }

@@ -6,16 +6,25 @@
  * everything runs from flash (docs/espruino-runtime.md: "Uploading", "Memory").
  *
  *   node tools/flash.js --board esp32|esp8266 --port /dev/ttyUSB0|tcp://host:port
- *                       [--baud 115200] [--firmware FILE | --module --firmware FILE]
+ *                       [--baud 115200] [--manifest FILE] [--firmware FILE | --module --firmware FILE]
  *                       [--dist DIR] [--timeout 300] [--verbose] [--dry-run] [--help]
  *
- * Two deployment modes (what goes where is in `usage()` below):
- *   firmware (default)  dist/form.html -> Storage "edgent.htm";
- *                       dist/<board>.js (or --firmware) -> boot code.
- *   --module            dist/espruino-edgent.js -> Storage "espruino-edgent"
- *                       (what `require('espruino-edgent')` finds);
- *                       dist/form.html -> Storage "edgent.htm";
- *                       --firmware FILE (your product code) -> boot code.
+ * What goes on the board is what a deployment manifest says, and nothing
+ * else. The build writes one per firmware bundle, `dist/<name>.files.json`:
+ *   {"board": "ESP8266", "bootCode": "esp8266.js", "storage": {"edgent.htm": "form.html"}}
+ * File names are relative to the manifest's directory. `board`: what the
+ * board's process.env.BOARD starts with (absent or null: any supported chip);
+ * `bootCode`: the code saved as boot code (null: the product brings its own,
+ * --firmware); `storage`: Storage file name -> file, each sent as it is.
+ *   --board esp32|esp8266    dist/<board>.files.json (the basic example's firmware)
+ *   --manifest FILE          any manifest (another example, a factory image)
+ *   --module --firmware FILE dist/espruino-edgent.files.json (the library as the
+ *                            Storage module "espruino-edgent" and the files it
+ *                            reads), FILE as boot code
+ *   --firmware FILE          replaces the manifest's boot code
+ * The manifest's board must fit --board (when given) and the board the CLI
+ * finds; every `storage` entry becomes a `--storage name:file` argument and
+ * the boot code the CLI's code file (what goes where is also in `usage()`).
  *
  * What the espruino CLI (0.1.67) does, and what this script makes it do:
  *   - It connects, waits 200 ms, sends "\n" and expects a ">" prompt (else
@@ -31,9 +40,11 @@
  *     goes there, despite the name; an https:// one fails against it at once
  *     with EPROTO), which answers 404 at once. So no internet is ever
  *     touched, nothing waits, and the request tells us the name the board
- *     reports, which must match --board (checked before anything is written:
- *     on a mismatch the CLI is stopped while it still waits for the answer). (BOARD_JSON_URL itself cannot point at a loopback port: the
- *     CLI passes "host:port" as the host name, which then fails DNS.)
+ *     reports, which must start with the manifest's board (or fit --board
+ *     when the manifest names none); checked before anything is written: on
+ *     a mismatch the CLI is stopped while it still waits for the answer.
+ *     (BOARD_JSON_URL itself cannot point at a loopback port: the CLI passes
+ *     "host:port" as the host name, which then fails DNS.)
  *   - `require()`s in the uploaded code are resolved by the CLI: built-ins
  *     from process.env.MODULES, others from ./modules/ (Espruino convention)
  *     or downloaded from MODULE_URL and inlined. MODULE_URL is set empty
@@ -45,7 +56,7 @@
  *   - The upload it sends (each line after a DLE \x10 = no echo; it pauses
  *     250 ms after every reset()/load()/Storage.write line):
  *       \x10reset();            \x10print()
- *       per --storage file, 384-byte chunks, base64:
+ *       per --storage file (last one first), 384-byte chunks, base64:
  *         require("Storage").write("edgent.htm",atob("…"),0,SIZE)
  *         require("Storage").write("edgent.htm",atob("…"),384)  …
  *       the code with --config SAVE_ON_SEND=1 (on 1v96+), 1024-byte chunks as
@@ -90,18 +101,27 @@ const { spawn } = require('node:child_process');
 /** The package root (tools/..). */
 const ROOT = path.resolve(__dirname, '..');
 
-/** Storage file names the device code reads. */
-const STORAGE_FORM = 'edgent.htm';
+/** Storage name of the library module (what `require('espruino-edgent')` finds). */
 const STORAGE_MODULE = 'espruino-edgent';
 
 /**
- * The boards: the firmware the build writes for each, and the process.env.BOARD names that fit it.
- * @type {Record<string, { firmware: string, boardName: RegExp, label: string }>}
+ * The boards: the manifest the build writes for each (in the dist directory), and the
+ * process.env.BOARD names that fit it.
+ * @type {Record<string, { manifest: string, boardName: RegExp, label: string }>}
  */
 const BOARDS = {
-  esp32: { firmware: 'esp32.js', boardName: /^ESP32/i, label: 'ESP32' },
-  esp8266: { firmware: 'esp8266.js', boardName: /^ESP8266/i, label: 'ESP8266' },
+  esp32: { manifest: 'esp32.files.json', boardName: /^ESP32/i, label: 'ESP32' },
+  esp8266: { manifest: 'esp8266.files.json', boardName: /^ESP8266/i, label: 'ESP8266' },
 };
+
+/** The manifest of the library-module bundle (`--module`), in the dist directory: no boot code of its own. */
+const MODULE_MANIFEST = 'espruino-edgent.files.json';
+
+/** Longest Storage file name (Espruino 2v05 and later). */
+const STORAGE_NAME_MAX = 28;
+
+/** Storage names a manifest may not use: the boot code goes through `bootCode`. */
+const RESERVED_NAMES = ['.bootcde', '.bootrst'];
 
 /** Exit statuses. */
 const EXIT_OK = 0;
@@ -150,8 +170,9 @@ class UsageError extends Error {}
  * @property {string} [board] esp32 | esp8266
  * @property {string} [port] serial device or tcp://host:port
  * @property {number} baud
- * @property {string} [firmware] boot code file (default: the board's firmware from dist)
- * @property {boolean} module upload the library as a Storage module
+ * @property {string} [firmware] boot code file (default: the manifest's bootCode)
+ * @property {boolean} module deploy the library-module manifest (dist/espruino-edgent.files.json)
+ * @property {string} [manifest] the deployment manifest to deploy (default: the board's in dist)
  * @property {string} dist the build output directory
  * @property {number} timeout seconds before the CLI is stopped
  * @property {boolean} verbose pass -v to the espruino CLI
@@ -160,10 +181,18 @@ class UsageError extends Error {}
  */
 
 /**
+ * @typedef {object} Manifest a deployment manifest (`dist/<name>.files.json`)
+ * @property {string | null} board what process.env.BOARD starts with, e.g. "ESP32"; null: any supported chip
+ * @property {string | null} bootCode the boot code file; null: given with --firmware
+ * @property {Record<string, string>} storage Storage file name -> file
+ */
+
+/**
  * @typedef {object} Upload one file and where it goes
- * @property {string} role
+ * @property {string} role 'storage' or 'boot code'
  * @property {string} file absolute path
  * @property {string} target e.g. 'Storage "edgent.htm"' or 'boot code'
+ * @property {string} [storage] the Storage file name (absent for the boot code)
  * @property {number} bytes
  */
 
@@ -172,7 +201,8 @@ class UsageError extends Error {}
  * @property {string} cli the espruino CLI's JS file
  * @property {string[]} args arguments after `node <cli>`; MODULE_PROXY_PORT holds PROXY_PORT_PLACEHOLDER
  * @property {string} cwd where the CLI runs (relative paths in args are relative to it)
- * @property {Upload[]} uploads
+ * @property {string} manifest the deployment manifest (absolute path)
+ * @property {Upload[]} uploads Storage files in manifest order, then the boot code
  * @property {string[]} warnings
  * @property {{ label: string, boardName: RegExp }} board
  */
@@ -184,45 +214,56 @@ const PROXY_PORT_PLACEHOLDER = '<port>';
 function usage() {
   return `Usage: npm run flash -- --board esp32|esp8266 --port PORT [options]
        node tools/flash.js --board esp32|esp8266 --port PORT [options]
+       node tools/flash.js --manifest FILE --port PORT [options]
 
 Uploads espruino-edgent to an ESP32 / ESP8266 running Espruino (1v96 or later),
 through the espruino CLI (node_modules/espruino), so that it runs from flash.
+What is uploaded is what a deployment manifest lists, and nothing else.
 
 Options:
-  --board esp32|esp8266  The board. Picks dist/esp32.js or dist/esp8266.js and
-                         must match what the board reports (process.env.BOARD).
+  --board esp32|esp8266  The board. Picks dist/esp32.files.json or
+                         dist/esp8266.files.json; must fit the manifest's board
+                         and what the board reports (process.env.BOARD).
   --port PORT            Serial device (/dev/ttyUSB0, COM3) or tcp://host:port
                          (a board's telnet console; port 23 if omitted).
   --baud N               Serial baud rate (default 115200, Espruino's default on
                          ESP boards; ignored for tcp://).
-  --firmware FILE        The code saved as boot code. Default mode: replaces the
-                         board's firmware from dist. --module: required, your
-                         product code that calls require('espruino-edgent').
-  --module               Module mode (below) instead of the default firmware mode.
-  --dist DIR             Where the build wrote its files (default: dist/ of this
-                         package).
+  --manifest FILE        Deploy this manifest instead (another example's
+                         dist/<name>.files.json, a factory image); --board may
+                         then be left out when the manifest names its board.
+  --firmware FILE        The code saved as boot code, instead of the manifest's
+                         bootCode. --module: required, your product code that
+                         calls require('${STORAGE_MODULE}').
+  --module               Deploy the library as a Storage module: dist/${MODULE_MANIFEST}
+                         with --firmware FILE as boot code.
+  --dist DIR             Where the build wrote its files and manifests (default:
+                         dist/ of this package).
   --timeout SECONDS      Stop the espruino CLI after this long (default 300).
   --verbose              Let the espruino CLI say everything it does (-v).
   --dry-run              Check the inputs, print the files and the exact command,
                          and stop: nothing is sent.
   --help                 This text.
 
-Deployment modes (what goes where):
-  firmware (default)
-    dist/form.html            -> Storage file "${STORAGE_FORM}" (the portal form)
-    dist/esp32.js | esp8266.js -> boot code (Storage ".bootcde", as E.setBootCode)
-                                 the self-contained firmware, library inlined
-  --module --firmware app.js
-    dist/espruino-edgent.js   -> Storage file "${STORAGE_MODULE}"
-                                 (require('${STORAGE_MODULE}') loads it from flash)
-    dist/form.html            -> Storage file "${STORAGE_FORM}"
-    app.js                    -> boot code (your product firmware)
+Deployment manifests (what goes where), written by the build next to each
+firmware, file names relative to the manifest:
+  {"board": "ESP32", "bootCode": "esp32.js", "storage": {"edgent.htm": "form.html", ...}}
+    board      what process.env.BOARD must start with (null: either chip)
+    bootCode   -> boot code (Storage ".bootcde", as E.setBootCode); null: the
+                  product's own firmware, given with --firmware
+    storage    each entry: file -> Storage file of that name, byte for byte
+  --board esp32|esp8266       dist/<board>.files.json: the basic example's
+                              firmware (library inlined) and the files it reads
+  --module --firmware app.js  dist/${MODULE_MANIFEST}: the library as Storage
+                              file "${STORAGE_MODULE}" (require('${STORAGE_MODULE}')
+                              loads it from flash) and the files it reads;
+                              app.js -> boot code (your product firmware)
+  --manifest FILE             FILE, e.g. dist/rgb-led-esp32.files.json
 
-In both modes the board is reset first (reset(): RAM code is cleared, other
-Storage files are kept) and restarted at the end (load()), which runs the boot
-code. Boot code runs from flash: its function bodies stay in flash, not RAM.
-The board must answer the espruino CLI's process.env query; nothing is
-downloaded from the internet.
+The board is reset first (reset(): RAM code is cleared, other Storage files
+are kept) and restarted at the end (load()), which runs the boot code. Boot
+code runs from flash: its function bodies stay in flash, not RAM. The board
+must answer the espruino CLI's process.env query; nothing is downloaded from
+the internet.
 
 Run "npm run build" first. Exit status: 0 uploaded, 1 upload failed, 2 bad
 arguments or missing files (nothing sent).
@@ -277,6 +318,9 @@ function parseArgs(argv) {
       case '--module':
         flag();
         o.module = true;
+        break;
+      case '--manifest':
+        o.manifest = value();
         break;
       case '--dist':
         o.dist = path.resolve(value());
@@ -340,6 +384,49 @@ function cliPath(file, cwd) {
 }
 
 /**
+ * Reads and checks a deployment manifest (`dist/<name>.files.json`).
+ * @param {string} file absolute path
+ * @returns {Manifest}
+ */
+function readManifest(file) {
+  /** @type {string} */
+  let text;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+    if (code === 'ENOENT') throw new UsageError(`deployment manifest ${file} not found: run npm run build first (it writes the manifests)`);
+    if (code === 'EISDIR') throw new UsageError(`deployment manifest ${file} is a directory, not a file`);
+    throw new UsageError(`deployment manifest ${file} cannot be read: ${/** @type {Error} */ (e).message}`);
+  }
+  /** @type {unknown} */
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`deployment manifest ${file} is not JSON (${/** @type {Error} */ (e).message}): run npm run build again`);
+  }
+  const bad = (/** @type {string} */ why) => new UsageError(`deployment manifest ${file}: ${why}`);
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw bad('not a JSON object');
+  const m = /** @type {Record<string, unknown>} */ (json);
+  const board = m.board === undefined ? null : m.board;
+  if (board !== null && (typeof board !== 'string' || !board)) throw bad('"board" must be a board name such as "ESP32", or null');
+  const bootCode = m.bootCode === undefined ? null : m.bootCode;
+  if (bootCode !== null && (typeof bootCode !== 'string' || !bootCode)) throw bad('"bootCode" must be a file name or null');
+  if (!m.storage || typeof m.storage !== 'object' || Array.isArray(m.storage)) throw bad('"storage" must be an object: Storage name -> file');
+  /** @type {Record<string, string>} */
+  const storage = {};
+  for (const [name, f] of Object.entries(/** @type {Record<string, unknown>} */ (m.storage))) {
+    if (!name || name.length > STORAGE_NAME_MAX) throw bad(`Storage name ${JSON.stringify(name)} must be 1 to ${STORAGE_NAME_MAX} characters`);
+    if (name.includes(':')) throw bad(`Storage name ${JSON.stringify(name)} contains ":" (the espruino CLI's --storage splits at ":")`);
+    if (RESERVED_NAMES.includes(name)) throw bad(`Storage name ${JSON.stringify(name)} is the boot code: use "bootCode"`);
+    if (typeof f !== 'string' || !f) throw bad(`Storage ${JSON.stringify(name)} must name a file`);
+    storage[name] = f;
+  }
+  return { board: /** @type {string | null} */ (board), bootCode: /** @type {string | null} */ (bootCode), storage };
+}
+
+/**
  * Checks the inputs and works out the command.
  * @param {FlashOptions} o
  * @param {{ cwd?: string, cli?: string }} [env]
@@ -347,14 +434,39 @@ function cliPath(file, cwd) {
  */
 function plan(o, env = {}) {
   const cwd = env.cwd || process.cwd();
-  if (!o.board) throw new UsageError(`missing --board (esp32 or esp8266)`);
-  const board = BOARDS[o.board];
-  if (!board) throw new UsageError(`unknown board ${JSON.stringify(o.board)}: use --board esp32 or --board esp8266`);
+  if (o.board !== undefined && !BOARDS[o.board])
+    throw new UsageError(`unknown board ${JSON.stringify(o.board)}: use --board esp32 or --board esp8266`);
+  if (!o.board && !o.manifest) throw new UsageError(`missing --board (esp32 or esp8266), or --manifest FILE`);
   if (!o.port) throw new UsageError('missing --port: a serial device (/dev/ttyUSB0, COM3) or tcp://host:port');
   if (o.port.startsWith('-') || o.port.toLowerCase().includes('.js'))
     throw new UsageError(`--port ${JSON.stringify(o.port)}: the espruino CLI does not accept a port that starts with "-" or contains ".js"`);
+  if (o.module && o.manifest)
+    throw new UsageError(`--module deploys ${MODULE_MANIFEST} from --dist: give either --module or --manifest FILE, not both`);
   if (o.module && !o.firmware)
     throw new UsageError("--module needs --firmware FILE: your product code (it calls require('espruino-edgent')), saved as boot code");
+
+  const manifestFile = o.manifest
+    ? path.resolve(cwd, o.manifest)
+    : path.join(o.dist, o.module ? MODULE_MANIFEST : BOARDS[/** @type {string} */ (o.board)].manifest);
+  const manifest = readManifest(manifestFile);
+  const manifestDir = path.dirname(manifestFile);
+
+  /** @type {{ label: string, boardName: RegExp }} */
+  let board;
+  if (manifest.board) {
+    const mb = manifest.board;
+    const key = Object.keys(BOARDS).find((k) => BOARDS[k].boardName.test(mb));
+    if (!key) throw new UsageError(`deployment manifest ${manifestFile} is for board ${JSON.stringify(mb)}: not an ESP32 or ESP8266`);
+    if (o.board && o.board !== key)
+      throw new UsageError(`deployment manifest ${manifestFile} is for ${mb}, not ${BOARDS[o.board].label} (--board ${o.board}): wrong --board or wrong manifest?`);
+    board = { label: mb, boardName: new RegExp('^' + mb.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'), 'i') };
+  } else {
+    if (!o.board) throw new UsageError(`deployment manifest ${manifestFile} names no board: give --board esp32 or --board esp8266`);
+    const b = BOARDS[o.board];
+    board = { label: b.label, boardName: b.boardName };
+  }
+  if (!manifest.bootCode && !o.firmware)
+    throw new UsageError(`deployment manifest ${manifestFile} has no boot code ("bootCode": null): give --firmware FILE, your product firmware`);
 
   /** @type {string[]} */
   const missingBuild = [];
@@ -362,39 +474,43 @@ function plan(o, env = {}) {
   const warnings = [];
   /**
    * @param {string} role
-   * @param {string} file
-   * @param {string} target
-   * @param {boolean} fromBuild
+   * @param {string} file absolute
+   * @param {string | undefined} storage the Storage name (undefined: boot code)
+   * @param {boolean} fromBuild named by the manifest
    * @returns {Upload | null}
    */
-  const input = (role, file, target, fromBuild) => {
-    const abs = path.resolve(cwd, file);
+  const input = (role, file, storage, fromBuild) => {
+    const target = storage === undefined ? 'boot code' : `Storage "${storage}"`;
     let stat;
     try {
-      stat = fs.statSync(abs);
+      stat = fs.statSync(file);
     } catch {
       if (fromBuild) {
-        missingBuild.push(abs);
+        missingBuild.push(file);
         return null;
       }
-      throw new UsageError(`${role} ${abs} not found`);
+      throw new UsageError(`${role} ${file} not found`);
     }
-    if (!stat.isFile()) throw new UsageError(`${role} ${abs} is not a file`);
-    if (stat.size === 0) throw new UsageError(`${role} ${abs} is empty (Storage refuses zero-length files)`);
-    return { role, file: abs, target, bytes: stat.size };
+    if (!stat.isFile()) throw new UsageError(`${role} ${file} is not a file`);
+    if (stat.size === 0) throw new UsageError(`${role} ${file} is empty (Storage refuses zero-length files)`);
+    /** @type {Upload} */
+    const u = { role, file, target, bytes: stat.size };
+    if (storage !== undefined) u.storage = storage;
+    return u;
   };
 
   /** @type {Array<Upload | null>} */
   const list = [];
-  if (o.module) list.push(input('library module', path.join(o.dist, 'espruino-edgent.js'), `Storage "${STORAGE_MODULE}"`, true));
-  list.push(input('portal form', path.join(o.dist, 'form.html'), `Storage "${STORAGE_FORM}"`, true));
+  for (const [name, f] of Object.entries(manifest.storage)) list.push(input('storage', path.resolve(manifestDir, f), name, true));
   list.push(
     o.firmware
-      ? input('firmware', o.firmware, 'boot code', false)
-      : input('firmware', path.join(o.dist, board.firmware), 'boot code', true),
+      ? input('firmware', path.resolve(cwd, o.firmware), undefined, false)
+      : input('boot code', path.resolve(manifestDir, /** @type {string} */ (manifest.bootCode)), undefined, true),
   );
   if (missingBuild.length)
-    throw new UsageError(`${missingBuild.join(', ')} not found: run npm run build first` + (o.dist !== path.join(ROOT, 'dist') ? ` (or check --dist)` : ''));
+    throw new UsageError(
+      `${missingBuild.join(', ')} not found (named by ${manifestFile}): run npm run build first` + (o.manifest || o.dist !== path.join(ROOT, 'dist') ? ' (or check the manifest / --dist)' : ''),
+    );
   const uploads = /** @type {Upload[]} */ (list);
   const firmware = uploads[uploads.length - 1];
 
@@ -405,8 +521,8 @@ function plan(o, env = {}) {
       `${firmware.file} is not pure ASCII (byte 0x${code[nonAscii].toString(16)} at offset ${nonAscii}): the espruino CLI reads code as UTF-8 ` +
         'and sends U+0080..U+00FF as single bytes, so the boot code will differ from the file; write such characters as \\xNN escapes',
     );
-  if (o.module && !/require\s*\(\s*["']espruino-edgent["']\s*\)/.test(code.toString('latin1')))
-    warnings.push(`${firmware.file} does not call require('espruino-edgent'): is it the product firmware for --module?`);
+  if (o.firmware && manifest.storage[STORAGE_MODULE] !== undefined && !/require\s*\(\s*["']espruino-edgent["']\s*\)/.test(code.toString('latin1')))
+    warnings.push(`${firmware.file} does not call require('espruino-edgent'): is it the product firmware for the library module?`);
 
   const args = [cliPath(firmware.file, cwd), '--no-ble', '-b', String(o.baud)];
   if (o.verbose) args.push('-v');
@@ -418,14 +534,10 @@ function plan(o, env = {}) {
     '--config', 'MODULE_URL=',
     '--config', 'COMPILATION=false',
   );
-  for (const u of uploads) {
-    if (u === firmware) continue;
-    const name = u.target === `Storage "${STORAGE_MODULE}"` ? STORAGE_MODULE : STORAGE_FORM;
-    args.push('--storage', `${name}:${cliPath(u.file, cwd)}`);
-  }
+  for (const u of uploads) if (u.storage !== undefined) args.push('--storage', `${u.storage}:${cliPath(u.file, cwd)}`);
   // -p last: the CLI takes every following argument without "-" or ".js" as another port.
   args.push('-p', o.port);
-  return { cli: env.cli || findCli(), args, cwd, uploads, warnings, board };
+  return { cli: env.cli || findCli(), args, cwd, manifest: manifestFile, uploads, warnings, board };
 }
 
 /**
@@ -455,8 +567,10 @@ function formatCommand(p, args = p.args) {
  * @returns {string}
  */
 function describe(p, o) {
-  const lines = [`espruino-edgent flash: ${o.module ? 'module' : 'firmware'} mode, board ${p.board.label}, port ${o.port}`];
-  for (const u of p.uploads) lines.push(`  ${u.role.padEnd(15)} ${path.relative(p.cwd, u.file) || u.file} (${u.bytes} bytes) -> ${u.target}`);
+  const rel = (/** @type {string} */ f) => path.relative(p.cwd, f) || f;
+  const mode = o.module ? ' (module mode)' : o.firmware ? ' (boot code from --firmware)' : '';
+  const lines = [`espruino-edgent flash: ${rel(p.manifest)}${mode}, board ${p.board.label}, port ${o.port}`];
+  for (const u of p.uploads) lines.push(`  ${u.role.padEnd(10)} ${rel(u.file)} (${u.bytes} bytes) -> ${u.target}`);
   lines.push('  then load(): the board restarts and runs the boot code');
   return lines.join('\n');
 }
@@ -526,7 +640,8 @@ async function run(p, o, io) {
   /** @type {string[]} */
   const boardErrors = [];
   let complete = false;
-  let missingModules = false;
+  /** @type {string[]} */
+  const missingModules = [];
   let reportedBoard = '';
   /** @type {import('node:child_process').ChildProcess | undefined} */
   let child;
@@ -575,7 +690,8 @@ async function run(p, o, io) {
         kill();
       }, AFTER_UPLOAD_SECONDS * 1000).unref();
     }
-    if (/^Module .* not found/.test(line)) missingModules = true;
+    const missing = /^Module (.*) not found/.exec(line);
+    if (missing && !missingModules.includes(missing[1])) missingModules.push(missing[1]);
     for (const f of FAILURES) {
       if (!f.pattern.test(line)) continue;
       if (f.stop) stop(f.message);
@@ -610,11 +726,13 @@ async function run(p, o, io) {
   if (!complete && !problems.length) problems.push('the espruino CLI ended without completing the upload');
   if (boardErrors.length)
     problems.push(`the board reported errors (during the upload, or from the new code as it started): ${boardErrors.join(' | ')}`);
-  if (missingModules)
+  if (missingModules.length) {
+    const fromStorage = missingModules.filter((m) => p.uploads.some((u) => u.storage === m));
     io.err(
       'espruino-edgent flash: note: "Module … not found" only means the espruino CLI did not bundle that module into the upload;\n' +
-        `  the board provides its built-in modules${o.module ? ` and loads "${STORAGE_MODULE}" from Storage` : ''}.\n`,
+        `  the board provides its built-in modules${fromStorage.length ? ` and loads ${fromStorage.map((m) => JSON.stringify(m)).join(', ')} from Storage` : ''}.\n`,
     );
+  }
   if (problems.length) {
     for (const m of problems) io.err(`espruino-edgent flash: FAILED: ${m}\n`);
     return EXIT_FAILED;
@@ -657,7 +775,19 @@ async function main(argv, io = { out: (s) => process.stdout.write(s), err: (s) =
   return run(p, o, io);
 }
 
-module.exports = { parseArgs, plan, formatCommand, usage, main, UsageError, BOARDS, STORAGE_FORM, STORAGE_MODULE, PROXY_PORT_PLACEHOLDER };
+module.exports = {
+  parseArgs,
+  readManifest,
+  plan,
+  formatCommand,
+  usage,
+  main,
+  UsageError,
+  BOARDS,
+  MODULE_MANIFEST,
+  STORAGE_MODULE,
+  PROXY_PORT_PLACEHOLDER,
+};
 
 if (require.main === module) {
   main(process.argv.slice(2)).then(

@@ -21,7 +21,12 @@ interface Rig {
   clock: sinon.SinonFakeTimers;
   net: FakeNet;
   cloud: CloudClient;
+  /** Every event passed to `onEvent`, in order. */
   events: CloudEvent[];
+  /** Every `onWrite(pin, values)` call, in order. */
+  writes: Array<[number, string[]]>;
+  /** Run by `onEvent` after recording each event. */
+  hooks: Array<(ev: CloudEvent) => void>;
   logs: string[];
 }
 
@@ -40,9 +45,21 @@ function setup(extra: Partial<CloudOptions> = {}): Rig {
   const net = new FakeNet();
   const logs: string[] = [];
   const events: CloudEvent[] = [];
-  const cloud = createCloud({ net, clock: timerClock, info: INFO, log: (l) => logs.push(l), ...extra });
-  cloud.onEvent((e) => events.push(e));
-  const r = { clock, net, cloud, events, logs };
+  const writes: Array<[number, string[]]> = [];
+  const hooks: Array<(ev: CloudEvent) => void> = [];
+  const cloud = createCloud({
+    net,
+    clock: timerClock,
+    info: INFO,
+    log: (l) => logs.push(l),
+    onEvent: (e) => {
+      events.push(e);
+      for (const h of hooks) h(e);
+    },
+    onWrite: (pin, values) => writes.push([pin, values]),
+    ...extra
+  });
+  const r = { clock, net, cloud, events, writes, hooks, logs };
   rig = r;
   return r;
 }
@@ -80,11 +97,11 @@ describe('cloud client', () => {
     });
 
     it('goes online on 200: info message first, then the online event', () => {
-      const { net, cloud, events } = setup();
+      const { net, cloud, events, hooks } = setup();
       cloud.connect(TARGET);
       net.last.accept();
       let framesAtEvent = -1;
-      cloud.onEvent(() => (framesAtEvent = frames(net.last).length));
+      hooks.push(() => (framesAtEvent = frames(net.last).length));
       assert.equal(cloud.isOnline(), false);
       net.last.receive(encodeResponse(1, 200));
       assert.deepEqual(events, [{ type: 'online' }]);
@@ -415,10 +432,8 @@ describe('cloud client', () => {
   });
 
   describe('virtual pins', () => {
-    it('delivers vw from the cloud to listeners with byte-string values', () => {
-      const { cloud } = setup();
-      const got: Array<[number, string[]]> = [];
-      cloud.onVirtualWrite((pin, values) => got.push([pin, values]));
+    it('delivers vw from the cloud to onWrite with byte-string values', () => {
+      const { writes: got } = setup();
       const s = login();
       s.clearWritten();
       s.receive(encode(20, 5, ['vw', 12, 'h\u00e9', '', '3']));
@@ -427,28 +442,57 @@ describe('cloud client', () => {
       assert.equal(s.written().length, 0, 'a vw is not answered');
     });
 
-    it('stops delivering after undo', () => {
-      const { cloud } = setup();
-      const got: number[] = [];
-      const undo = cloud.onVirtualWrite((pin) => got.push(pin));
+    it('calls onWrite once per vw', () => {
+      const calls: number[] = [];
+      setup({ onWrite: (pin) => calls.push(pin) });
       const s = login();
-      s.receive(encode(20, 5, ['vw', 1, 'a']));
-      undo();
-      s.receive(encode(20, 6, ['vw', 2, 'b']));
-      assert.deepEqual(got, [1]);
+      s.receive(Buffer.concat([encode(20, 5, ['vw', 1, 'a']), encode(20, 6, ['vw', 2, 'b'])]));
+      assert.deepEqual(calls, [1, 2]);
     });
 
-    it('a throwing listener does not escape the socket callback', () => {
-      const { cloud, logs } = setup();
-      const got: number[] = [];
-      cloud.onVirtualWrite(() => {
-        throw new Error('product bug');
-      });
-      cloud.onVirtualWrite((pin) => got.push(pin));
+    it('without onWrite a vw is dropped silently and the link stays up', () => {
+      const { cloud, events } = setup({ onWrite: undefined });
       const s = login();
+      s.clearWritten();
       assert.doesNotThrow(() => s.receive(encode(20, 5, ['vw', 1, 'a'])));
-      assert.deepEqual(got, [1]);
+      assert.equal(s.written().length, 0);
+      assert.equal(cloud.isOnline(), true);
+      assert.deepEqual(events, [{ type: 'online' }]);
+    });
+
+    it('a throwing onWrite does not escape the socket callback; later frames still count', () => {
+      const got: number[] = [];
+      const { logs, cloud } = setup({
+        onWrite: (pin) => {
+          got.push(pin);
+          if (pin === 1) throw new Error('product bug');
+        }
+      });
+      const s = login();
+      s.clearWritten();
+      assert.doesNotThrow(() => s.receive(Buffer.concat([encode(20, 5, ['vw', 1, 'a']), encode(20, 6, ['vw', 2, 'b']), encode(6, 7)])));
+      assert.deepEqual(got, [1, 2]);
+      assert.equal(toHex(s.written()), '00 00 07 00 c8', 'the PING after it is answered');
       assert.ok(logs.some((l) => l.includes('product bug')));
+      assert.equal(cloud.isOnline(), true);
+    });
+
+    it('a throwing onEvent does not escape the socket callback', () => {
+      const seen: CloudEvent[] = [];
+      const { net, cloud, logs } = setup({
+        onEvent: (e) => {
+          seen.push(e);
+          throw new Error('machine bug');
+        }
+      });
+      cloud.connect(TARGET);
+      net.last.accept();
+      assert.doesNotThrow(() => net.last.receive(encodeResponse(1, 200)));
+      assert.equal(cloud.isOnline(), true);
+      assert.doesNotThrow(() => net.last.receive(encode(17, 3, ['dbg', 'reboot'])));
+      assert.doesNotThrow(() => net.last.peerClose());
+      assert.deepEqual(seen, [{ type: 'online' }, { type: 'command', command: 'reboot' }, { type: 'offline', reason: 'closed' }]);
+      assert.equal(logs.filter((l) => l.includes('machine bug')).length, 3);
     });
 
     it('writes vw with UTF-8 byte counts, arrays as several values, numbers as text', () => {
@@ -615,12 +659,10 @@ describe('cloud client', () => {
     });
 
     it('ignores the rest of a chunk after a drop', () => {
-      const { events, cloud } = setup();
-      const got: number[] = [];
-      cloud.onVirtualWrite((p) => got.push(p));
+      const { events, writes } = setup();
       const s = login();
       s.receive(Buffer.concat([encode(20, 3, ['vw', 1, 'a']), hex('06 00 00 00 00'), encode(20, 4, ['vw', 2, 'b'])]));
-      assert.deepEqual(got, [1]);
+      assert.deepEqual(writes.map((w) => w[0]), [1]);
       assert.equal(events.length, 2);
     });
   });
@@ -697,8 +739,8 @@ describe('cloud client', () => {
     });
 
     it('a listener may reconnect from inside the offline event', () => {
-      const { net, cloud, events } = setup();
-      cloud.onEvent((e) => {
+      const { net, cloud, events, hooks } = setup();
+      hooks.push((e) => {
         if (e.type === 'offline' && net.sockets.length < 3) cloud.connect({ ...TARGET, port: 1 });
       });
       cloud.connect({ ...TARGET, port: 1 });
@@ -707,6 +749,66 @@ describe('cloud client', () => {
       net.last.accept();
       net.last.receive(encodeResponse(1, 200));
       assert.deepEqual(events, [{ type: 'offline', reason: 'refused' }, { type: 'online' }]);
+    });
+  });
+
+  describe('listeners driving the link', () => {
+    it('a listener that disconnects inside a command event stops the rest of the chunk', () => {
+      const { cloud, events, writes, hooks, net } = setup();
+      const s = login();
+      hooks.push((e) => {
+        if (e.type === 'command') cloud.disconnect();
+      });
+      s.clearWritten();
+      s.receive(Buffer.concat([encode(17, 3, ['dbg', 'reboot']), encode(20, 4, ['vw', 1, 'a']), encode(6, 5)]));
+      assert.deepEqual(events, [{ type: 'online' }, { type: 'command', command: 'reboot' }]);
+      assert.deepEqual(writes, []);
+      assert.equal(s.written().length, 0);
+      assert.equal(s.closed, true);
+      assert.equal(net.sockets.length, 1);
+    });
+
+    it('a NetPort that throws in connect: no event inside connect(), then the fallback, then offline closed', () => {
+      const { net, cloud, events, logs, clock } = setup();
+      let calls = 0;
+      net.connect = () => {
+        calls++;
+        throw new Error('no sockets left');
+      };
+      cloud.connect(TARGET);
+      assert.deepEqual(events, []);
+      assert.equal(calls, 1);
+      clock.tick(10);
+      assert.equal(calls, 2, '443 then 9443');
+      assert.deepEqual(events, [{ type: 'offline', reason: 'closed' }]);
+      assert.ok(logs.some((l) => l.includes('no sockets left')));
+      clock.tick(600000);
+      assert.equal(events.length, 1);
+      assert.equal(clock.countTimers(), 0);
+    });
+  });
+
+  describe('callback arguments', () => {
+    it('log and onEvent get exactly one argument, onWrite exactly two', () => {
+      const arities: string[] = [];
+      const { net, cloud } = setup({
+        log: function (...a: unknown[]) {
+          if (a.length !== 1 || typeof a[0] !== 'string') arities.push('log ' + a.length);
+        },
+        onEvent: function (...a: unknown[]) {
+          if (a.length !== 1) arities.push('onEvent ' + a.length);
+        },
+        onWrite: function (...a: unknown[]) {
+          if (a.length !== 2) arities.push('onWrite ' + a.length);
+        }
+      });
+      const s = login();
+      s.receive(Buffer.concat([encode(20, 5, ['vw', 1]), encode(17, 6, ['dbg', 'reboot']), encode(17, 7, ['ota', 'x'])]));
+      s.receive(encode(41, 8, ['fra1.blynk.cloud', 443]));
+      net.last.refuse('refused');
+      net.last.refuse('refused');
+      cloud.disconnect();
+      assert.deepEqual(arities, []);
     });
   });
 

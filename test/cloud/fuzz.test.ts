@@ -136,9 +136,14 @@ describe('cloud client fuzz', function () {
     const net = new FakeNet();
     const events: CloudEvent[] = [];
     const got: Array<[number, string[]]> = [];
-    const cloud = createCloud({ net, clock: timerClock, buffIn: BUFF_IN, info: { fwVer: '1', fwType: 'T', tmplId: 'T', build: 'b', dev: 'ESP32' } });
-    cloud.onEvent((ev) => events.push(ev));
-    cloud.onVirtualWrite((pin, values) => got.push([pin, values]));
+    const cloud = createCloud({
+      net,
+      clock: timerClock,
+      buffIn: BUFF_IN,
+      info: { fwVer: '1', fwType: 'T', tmplId: 'T', build: 'b', dev: 'ESP32' },
+      onEvent: (ev) => events.push(ev),
+      onWrite: (pin, values) => got.push([pin, values])
+    });
 
     let frames = 0;
     let round = 0;

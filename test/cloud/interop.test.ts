@@ -150,19 +150,22 @@ describe('interop over loopback', function () {
     let net: ReturnType<typeof nodeNet>;
     let client: CloudClient;
     let events: CloudEvent[];
+    let got: Array<[number, string[]]>;
     let logs: string[];
 
     beforeEach(() => {
       net = nodeNet();
       events = [];
+      got = [];
       logs = [];
       client = createCloud({
         net,
         clock: realClock,
         info: { fwVer: '0.1.0', fwType: 'TMPLours', tmplId: 'TMPLours', build: 'Jan 1 2025', dev: 'ESP32' },
-        log: (l) => logs.push(l)
+        log: (l) => logs.push(l),
+        onEvent: (e) => events.push(e),
+        onWrite: (pin, values) => got.push([pin, values])
       });
-      client.onEvent((e) => events.push(e));
     });
 
     afterEach(async () => {
@@ -174,8 +177,6 @@ describe('interop over loopback', function () {
     for (const tls of [false, true]) {
       it(`logs in over ${tls ? 'TLS' : 'TCP'}, sends info and metadata, vw both ways, dbg command`, async () => {
         const { token } = cloud.api.issueToken({ user, org, template: 'TMPLours' });
-        const got: Array<[number, string[]]> = [];
-        client.onVirtualWrite((pin, values) => got.push([pin, values]));
         client.connect({ host: '127.0.0.1', port: tls ? cloud.ports.tls : cloud.ports.tcp, tls, token });
         await waitFor(() => events.length > 0, 5000, 'login');
         assert.deepEqual(events, [{ type: 'online' }]);
@@ -263,9 +264,13 @@ describe('interop over loopback', function () {
           return { write: (d) => sock.write(Buffer.from(d, 'latin1')), close: () => sock.destroy() };
         }
       };
-      const c = createCloud({ net: strictNet, clock: realClock, info: { fwVer: '1', fwType: 'T', tmplId: 'T', build: 'b', dev: 'ESP32' } });
       const ev: CloudEvent[] = [];
-      c.onEvent((e) => ev.push(e));
+      const c = createCloud({
+        net: strictNet,
+        clock: realClock,
+        info: { fwVer: '1', fwType: 'T', tmplId: 'T', build: 'b', dev: 'ESP32' },
+        onEvent: (e) => ev.push(e)
+      });
       c.connect({ host: '127.0.0.1', port: cloud.ports.tls, tls: true, token: 'x'.repeat(32) });
       await waitFor(() => ev.length > 0, 5000, 'tls failure');
       assert.deepEqual(ev, [{ type: 'offline', reason: 'tls' }]);

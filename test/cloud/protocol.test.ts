@@ -10,12 +10,32 @@ const TOKEN = 'Ab3-_xYz0123456789abcdefghijKLMN';
 
 type Msg = [number, number, string | number];
 
-/** Feeds `chunks` to a fresh parser; returns the messages and errors seen. */
+/**
+ * Feeds `chunks` to `parse` the way a connection does: a receive buffer of
+ * the unparsed rest plus each new chunk; the stream is dropped (and further
+ * chunks ignored) on the first error. Checks that the kept rest is never more
+ * than one incomplete frame. Returns the messages and errors seen.
+ */
 function run(chunks: string[], maxBody = 1024): { msgs: Msg[]; errors: string[] } {
   const msgs: Msg[] = [];
   const errors: string[] = [];
-  const p = P.createParser(maxBody, (t, id, b) => msgs.push([t, id, b]), (r) => errors.push(r));
-  for (const c of chunks) p.feed(c);
+  let rest = '';
+  for (const c of chunks) {
+    if (errors.length) break;
+    const data = rest + c;
+    const n = P.parse(data, maxBody, (t, id, b) => {
+      msgs.push([t, id, b]);
+    });
+    if (n < 0) {
+      errors.push(n === P.PARSE_PROTOCOL ? 'protocol' : n === P.PARSE_OVERSIZE ? 'oversize' : 'bad result ' + n);
+      rest = '';
+    } else {
+      assert.ok(n <= data.length, 'consumed more than given');
+      rest = data.slice(n);
+      assert.ok(rest.length < 5 || rest.length < 5 + ((rest.charCodeAt(3) << 8) | rest.charCodeAt(4)), 'rest holds a complete frame');
+      assert.ok(rest.length < 5 + maxBody, 'rest over one frame');
+    }
+  }
   return { msgs, errors };
 }
 
@@ -91,7 +111,8 @@ describe('protocol: encoding', () => {
       const cloud = createCloud({
         net,
         clock: timerClock,
-        info: { fwVer: '0.1.0', fwType: 'TMPLab', tmplId: 'TMPLab', build: 'Jan 1 2025', dev: 'ESP32' }
+        info: { fwVer: '0.1.0', fwType: 'TMPLab', tmplId: 'TMPLab', build: 'Jan 1 2025', dev: 'ESP32' },
+        onEvent: () => {}
       });
       cloud.connect({ host: 'blynk.cloud', port: 443, tls: true, token: TOKEN });
       net.last.accept();
@@ -172,14 +193,43 @@ describe('protocol: streaming parser', () => {
     assert.deepEqual(run([encodeResponse(3, 200).toString('latin1')], 16), { msgs: [[0, 3, 200]], errors: [] });
   });
 
-  it('reports msg id 0 as a corrupt stream, after the frames before it, and then ignores input', () => {
+  it('reports msg id 0 as a corrupt stream, after the frames before it, and nothing after it', () => {
     const msgs: Msg[] = [];
-    const errors: string[] = [];
-    const p = P.createParser(1024, (t, id, b) => msgs.push([t, id, b]), (r) => errors.push(r));
-    p.feed(encode(6, 7).toString('latin1') + hex('14 00 00 00 02 41 42').toString('latin1') + encode(6, 8).toString('latin1'));
-    p.feed(encode(6, 9).toString('latin1'));
+    const n = P.parse(
+      encode(6, 7).toString('latin1') + hex('14 00 00 00 02 41 42').toString('latin1') + encode(6, 8).toString('latin1'),
+      1024,
+      (t, id, b) => {
+        msgs.push([t, id, b]);
+      }
+    );
+    assert.equal(n, P.PARSE_PROTOCOL);
     assert.deepEqual(msgs, [[6, 7, '']]);
-    assert.deepEqual(errors, ['protocol']);
+    assert.deepEqual(run([encode(6, 7).toString('latin1') + hex('14 00 00').toString('latin1'), hex('00 00').toString('latin1'), encode(6, 9).toString('latin1')]), {
+      msgs: [[6, 7, '']],
+      errors: ['protocol']
+    });
+  });
+
+  it('reports oversize after the frames before it', () => {
+    const msgs: Msg[] = [];
+    const n = P.parse(encode(6, 7).toString('latin1') + hex('14 00 09 00 11').toString('latin1'), 16, (t, id, b) => {
+      msgs.push([t, id, b]);
+    });
+    assert.equal(n, P.PARSE_OVERSIZE);
+    assert.deepEqual(msgs, [[6, 7, '']]);
+  });
+
+  it('stops after a frame for which onMessage returns true and returns the bytes consumed so far', () => {
+    const seen: number[] = [];
+    const data = Buffer.concat([encode(6, 1), encodeResponse(2, 200), encode(20, 3, ['vw', 1, 'a']), encode(6, 4)]).toString('latin1');
+    assert.equal(P.parse(data, 1024, (t, id) => { seen.push(id); return id === 2; }), 10);
+    assert.deepEqual(seen, [1, 2]);
+    seen.length = 0;
+    assert.equal(P.parse(data, 1024, (t, id) => { seen.push(id); return id === 3; }), 10 + 5 + 6);
+    assert.deepEqual(seen, [1, 2, 3]);
+    assert.equal(P.parse(data, 1024, () => false), data.length);
+    assert.equal(P.parse('', 1024, () => true), 0);
+    assert.equal(P.parse(data.slice(0, 4), 1024, () => true), 0);
   });
 
   it('reports a RESPONSE with msg id 0 as corrupt', () => {

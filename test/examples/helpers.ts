@@ -1,14 +1,12 @@
 /**
  * Helpers for the example tests: an end-to-end world (test/e2e/world.ts:
  * simulated cloud, simulated device, fake clock running with real time) whose
- * device is flashed with one example's own bundle from `dist/`, plus a few
- * waits and cloud look-ups the example tests share.
+ * device is flashed with what one example's deployment manifest in `dist/`
+ * lists, plus a few waits and cloud look-ups the example tests share.
  */
-import { existsSync, readFileSync } from 'fs';
-import { join } from 'path';
 import { setTimeout as sleep } from 'timers/promises';
 import { DIST } from '../../sim/device';
-import { FORM_FILE } from '../../lib/portal';
+import { readDeployment } from '../../sim/manifest';
 import { http } from '../../sim/phone';
 import { World, WorldOptions, world } from '../e2e/world';
 
@@ -22,19 +20,15 @@ export function bundleOf(example: 'basic' | 'rgb-led' | 'sensor', chip: 'ESP32' 
 }
 
 /**
- * A world whose device runs `bundle` (a file in `dist/`) as its boot code,
- * with the portal's form in Storage, booted. Fails with a hint when the
- * bundle has not been built.
+ * A world whose device is flashed with the deployment manifest of `bundle` (a
+ * file in `dist/`; its manifest `dist/<name>.files.json` has it as boot code,
+ * plus the Storage files it reads), booted. Fails with a hint when the bundle
+ * has not been built.
  */
 export async function exampleWorld(bundle: string, o: WorldOptions = {}): Promise<World> {
-  for (const file of [bundle, 'form.html']) {
-    if (!existsSync(join(DIST, file))) throw new Error(`dist/${file} is missing: run \`npm run build\` first`);
-  }
-  const w = await world(Object.assign({}, o, { boot: false }));
-  w.dev.board.storage.write(FORM_FILE, readFileSync(join(DIST, 'form.html'), 'latin1'));
-  w.dev.board.setBootCode(readFileSync(join(DIST, bundle), 'latin1'));
-  w.dev.board.boot();
-  return w;
+  const manifest = bundle.replace(/\.js$/, '');
+  readDeployment(DIST, manifest); // throws, naming what is missing, before the world starts
+  return world(Object.assign({}, o, { manifest }));
 }
 
 /** Advances device time in 50 ms steps, letting host I/O run between them, until `ok()` holds; throws `what` after `maxMs` of device time. */

@@ -1,9 +1,11 @@
 /**
  * `npm run flash` (tools/flash.js): its command line and checks, and real
  * uploads through the espruino CLI to a stand-in board (test/tools/
- * espruino-standin.ts) on a loopback TCP port, checked byte for byte: the form
- * in Storage "edgent.htm", the library in Storage "espruino-edgent", the
- * firmware as boot code (".bootcde"), the reset before and the load() after.
+ * espruino-standin.ts) on a loopback TCP port, checked byte for byte: every
+ * Storage file a deployment manifest (`<name>.files.json`) lists, under the
+ * name it gives, the boot code (".bootcde"), the reset before and the load()
+ * after, and nothing else. The manifests and files are fixtures in a
+ * temporary directory, not the build's.
  * Every child process runs in its own process group and is killed (with the
  * espruino CLI it started) if it outlives its time limit.
  */
@@ -13,7 +15,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { parseArgs, plan, usage, UsageError, PROXY_PORT_PLACEHOLDER } from '../../tools/flash';
+import { parseArgs, plan, readManifest, usage, UsageError, PROXY_PORT_PLACEHOLDER, type Manifest } from '../../tools/flash';
 import { EspruinoStandin, StandinOptions } from './espruino-standin';
 
 const FLASH = path.join(__dirname, '../../tools/flash.js');
@@ -108,11 +110,41 @@ function firmwareFixture(board: string, kb: number): Buffer {
   return Buffer.concat(parts);
 }
 
+/** Every byte value in a shuffled order (a different file each seed). */
+function shuffledBytes(seed: number): Buffer {
+  const b = Buffer.from(ALL_BYTES);
+  for (let i = b.length - 1, x = seed; i > 0; i--) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const j = x % (i + 1);
+    [b[i], b[j]] = [b[j], b[i]];
+  }
+  return b;
+}
+
+/** Writes a deployment manifest; returns its path. */
+function writeManifest(file: string, m: Partial<Manifest> & Record<string, unknown>): string {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(m, null, 2) + '\n');
+  return file;
+}
+
+/** The Storage files of the fixture firmware manifests: Storage name -> file in dist. */
+const FIRMWARE_STORAGE = {
+  'edgent.htm': 'form.html',
+  'edgent-portal': 'edgent-portal.js',
+  'edgent-cloud': 'edgent-cloud.js',
+  'edgent-store': 'edgent-store.js',
+};
+/** The Storage files of the fixture library-module manifest. */
+const MODULE_STORAGE = { ...FIRMWARE_STORAGE, 'espruino-edgent': 'espruino-edgent.js' };
+
 describe('tools/flash.js (npm run flash)', function () {
   this.timeout(RUN_LIMIT_MS + 15000);
 
   let tmp: string;
   let dist: string;
+  /** A manifest outside dist (a factory image): its own board, names and sub-directories. */
+  let factory: string;
   const files: Record<string, Buffer> = {};
 
   before(() => {
@@ -132,7 +164,14 @@ describe('tools/flash.js (npm run flash)', function () {
       ALL_BYTES,
       Buffer.from(' */\n' + 'exports.x = "' + 'y'.repeat(1500) + '";\n', 'latin1'),
     ]);
+    ['edgent-portal.js', 'edgent-cloud.js', 'edgent-store.js'].forEach((name, i) => {
+      files[name] = Buffer.concat([Buffer.from(`exports.mode = ${JSON.stringify(name)};\n/* `, 'latin1'), shuffledBytes(i + 1), Buffer.from(' */\n', 'latin1')]);
+    });
     for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(dist, name), data);
+    writeManifest(path.join(dist, 'esp32.files.json'), { board: 'ESP32', bootCode: 'esp32.js', storage: FIRMWARE_STORAGE });
+    writeManifest(path.join(dist, 'esp8266.files.json'), { board: 'ESP8266', bootCode: 'esp8266.js', storage: FIRMWARE_STORAGE });
+    writeManifest(path.join(dist, 'espruino-edgent.files.json'), { board: null, bootCode: null, storage: MODULE_STORAGE });
+
     files['app.js'] = Buffer.from(
       'var edgent = require("espruino-edgent");\nvar app = edgent.start({ board: "esp32", template: "TMPL1234" });\n' +
         'setInterval(function () { app.virtualWrite(1, getTime()); }, 10000);\n',
@@ -140,6 +179,19 @@ describe('tools/flash.js (npm run flash)', function () {
     );
     fs.writeFileSync(path.join(tmp, 'app.js'), files['app.js']);
     fs.writeFileSync(path.join(tmp, 'accent.js'), 'var s = "caf\u00e9";\n', 'utf8');
+
+    files['factory/fw/product.js'] = firmwareFixture('factory', 1);
+    files['factory/data/calib.bin'] = Buffer.concat([shuffledBytes(7), shuffledBytes(8)]);
+    files['factory/data/labels.txt'] = Buffer.from('serial=0001\r\nmodel=aquarium\n', 'latin1');
+    for (const name of ['factory/fw/product.js', 'factory/data/calib.bin', 'factory/data/labels.txt']) {
+      fs.mkdirSync(path.dirname(path.join(tmp, name)), { recursive: true });
+      fs.writeFileSync(path.join(tmp, name), files[name]);
+    }
+    factory = writeManifest(path.join(tmp, 'factory', 'unit.files.json'), {
+      board: 'ESP8266',
+      bootCode: 'fw/product.js',
+      storage: { calib: 'data/calib.bin', 'labels.txt': 'data/labels.txt' },
+    });
   });
 
   afterEach(async () => {
@@ -153,16 +205,18 @@ describe('tools/flash.js (npm run flash)', function () {
   });
 
   describe('command line', () => {
-    it('--help explains every option, both modes and what goes where', async () => {
+    it('--help explains every option, the manifests and what goes where', async () => {
       const r = await runFlash(['--help'], tmp);
       assert.equal(r.code, 0);
-      for (const s of ['--board', '--port', '--baud', '--firmware', '--module', '--dist', '--timeout', '--verbose', '--dry-run', '--help'])
+      for (const s of ['--board', '--port', '--baud', '--manifest', '--firmware', '--module', '--dist', '--timeout', '--verbose', '--dry-run', '--help'])
         assert.ok(r.stdout.includes(s), `help mentions ${s}`);
       assert.match(r.stdout, /tcp:\/\/host:port/);
-      assert.match(r.stdout, /firmware \(default\)/);
-      assert.match(r.stdout, /dist\/form\.html\s+-> Storage file "edgent\.htm"/);
-      assert.match(r.stdout, /dist\/espruino-edgent\.js\s+-> Storage file "espruino-edgent"/);
+      assert.match(r.stdout, /dist\/esp32\.files\.json/);
+      assert.match(r.stdout, /dist\/<board>\.files\.json/);
+      assert.match(r.stdout, /dist\/espruino-edgent\.files\.json/);
+      assert.match(r.stdout, /"bootCode"/);
       assert.match(r.stdout, /-> boot code/);
+      assert.match(r.stdout, /Storage file of that name, byte for byte/);
       assert.equal(r.stdout, usage());
     });
 
@@ -175,14 +229,18 @@ describe('tools/flash.js (npm run flash)', function () {
       assert.equal(o.firmware, 'a.js');
       assert.equal(o.timeout, 5);
       assert.equal(o.dryRun, true);
+      assert.equal(parseArgs(['--manifest=x/y.files.json']).manifest, 'x/y.files.json');
       assert.equal(parseArgs([]).baud, 115200);
+      assert.equal(parseArgs([]).manifest, undefined);
       assert.throws(() => parseArgs(['--baud', 'fast']), UsageError);
       assert.throws(() => parseArgs(['--port']), /--port needs a value/);
+      assert.throws(() => parseArgs(['--manifest']), /--manifest needs a value/);
       assert.throws(() => parseArgs(['--bored', 'esp32']), /unknown argument "--bored"/);
     });
 
-    it('builds the espruino CLI command: code file first, offline settings, Storage files, -p last', () => {
+    it('builds the espruino CLI command: code file first, offline settings, one --storage per manifest entry, -p last', () => {
       const p = plan({ ...parseArgs(['--board', 'esp8266', '--port', '/dev/ttyUSB0', '--module', '--firmware', 'app.js']), dist }, { cwd: tmp });
+      assert.equal(p.manifest, path.join(dist, 'espruino-edgent.files.json'));
       assert.equal(p.args[0], 'app.js');
       assert.deepEqual(p.args.slice(-2), ['-p', '/dev/ttyUSB0']);
       const at = (a: string) => p.args.indexOf(a);
@@ -198,21 +256,100 @@ describe('tools/flash.js (npm run flash)', function () {
         'COMPILATION=false',
       ]);
       const storage = p.args.filter((_, i) => p.args[i - 1] === '--storage');
-      assert.deepEqual(storage, [`espruino-edgent:${path.join('dist', 'espruino-edgent.js')}`, `edgent.htm:${path.join('dist', 'form.html')}`]);
       assert.deepEqual(
-        p.uploads.map((u) => [path.basename(u.file), u.target]),
+        storage,
+        Object.entries(MODULE_STORAGE).map(([name, f]) => `${name}:${path.join('dist', f)}`),
+      );
+      assert.deepEqual(
+        p.uploads.map((u) => [path.basename(u.file), u.target, u.storage]),
         [
-          ['espruino-edgent.js', 'Storage "espruino-edgent"'],
-          ['form.html', 'Storage "edgent.htm"'],
-          ['app.js', 'boot code'],
+          ...Object.entries(MODULE_STORAGE).map(([name, f]) => [f, `Storage "${name}"`, name]),
+          ['app.js', 'boot code', undefined],
         ],
       );
+      assert.equal(p.board.label, 'ESP8266', 'the library manifest names no board: --board decides');
+    });
+
+    it('--board picks dist/<board>.files.json; its board is what the board must report', () => {
+      const p = plan({ ...parseArgs(['--board', 'esp32', '--port', 'tcp://h']), dist }, { cwd: tmp });
+      assert.equal(p.manifest, path.join(dist, 'esp32.files.json'));
+      assert.equal(p.args[0], path.join('dist', 'esp32.js'));
+      assert.deepEqual(
+        p.uploads.map((u) => [path.relative(tmp, u.file), u.storage]),
+        [...Object.entries(FIRMWARE_STORAGE).map(([name, f]) => [path.join('dist', f), name]), [path.join('dist', 'esp32.js'), undefined]],
+      );
+      assert.equal(p.board.label, 'ESP32');
+      assert.ok(p.board.boardName.test('ESP32') && p.board.boardName.test('ESP32_DEVKITC') && !p.board.boardName.test('ESP8266'));
+    });
+
+    it('--manifest FILE: any manifest, names and files relative to it, board from the manifest', () => {
+      const p = plan({ ...parseArgs(['--manifest', path.relative(tmp, factory), '--port', 'tcp://h']), dist }, { cwd: tmp });
+      assert.equal(p.manifest, factory);
+      assert.equal(p.args[0], path.join('factory', 'fw', 'product.js'));
+      assert.deepEqual(p.args.filter((_, i) => p.args[i - 1] === '--storage'), [
+        `calib:${path.join('factory', 'data', 'calib.bin')}`,
+        `labels.txt:${path.join('factory', 'data', 'labels.txt')}`,
+      ]);
+      assert.equal(p.board.label, 'ESP8266');
+      assert.ok(p.board.boardName.test('ESP8266_4MB') && !p.board.boardName.test('ESP32'));
+      assert.equal(plan({ ...parseArgs(['--manifest', factory, '--board', 'esp8266', '--port', 'tcp://h']), dist }, { cwd: tmp }).board.label, 'ESP8266');
+      assert.deepEqual(readManifest(factory), {
+        board: 'ESP8266',
+        bootCode: 'fw/product.js',
+        storage: { calib: 'data/calib.bin', 'labels.txt': 'data/labels.txt' },
+      });
+    });
+
+    it("the manifest's board must fit --board; a board-less manifest needs --board: exit 2", async () => {
+      const r = await runFlash(['--manifest', factory, '--board', 'esp32', '--port', 'tcp://127.0.0.1:1'], tmp);
+      assert.equal(r.code, 2);
+      assert.ok(r.stderr.includes(`${factory} is for ESP8266, not ESP32 (--board esp32)`), r.stderr);
+      const m = await runFlash(['--manifest', path.join(dist, 'espruino-edgent.files.json'), '--firmware', 'app.js', '--port', 'tcp://127.0.0.1:1'], tmp);
+      assert.equal(m.code, 2);
+      assert.match(m.stderr, /espruino-edgent\.files\.json names no board: give --board esp32 or --board esp8266/);
+      const odd = writeManifest(path.join(tmp, 'other', 'nrf.files.json'), { board: 'PUCKJS', bootCode: 'x.js', storage: {} });
+      assert.throws(() => plan({ ...parseArgs(['--manifest', odd, '--port', 'tcp://h']), dist }, { cwd: tmp }), /is for board "PUCKJS": not an ESP32 or ESP8266/);
+    });
+
+    it('a manifest without boot code needs --firmware; --module with --manifest is refused', () => {
+      const lib = path.join(dist, 'espruino-edgent.files.json');
+      assert.throws(
+        () => plan({ ...parseArgs(['--manifest', lib, '--board', 'esp32', '--port', 'tcp://h']), dist }, { cwd: tmp }),
+        /has no boot code \("bootCode": null\): give --firmware FILE/,
+      );
+      assert.equal(plan({ ...parseArgs(['--manifest', lib, '--board', 'esp32', '--firmware', 'app.js', '--port', 'tcp://h']), dist }, { cwd: tmp }).args[0], 'app.js');
+      assert.throws(
+        () => plan({ ...parseArgs(['--manifest', lib, '--module', '--firmware', 'app.js', '--board', 'esp32', '--port', 'tcp://h']), dist }, { cwd: tmp }),
+        /either --module or --manifest FILE, not both/,
+      );
+    });
+
+    it('refuses manifests that are not JSON or not of the right shape', () => {
+      const dir = path.join(tmp, 'bad');
+      fs.mkdirSync(dir, { recursive: true });
+      const cases: Array<[string, RegExp]> = [
+        ['{"board": "ESP32", "bootCode": "a.js", ', /is not JSON/],
+        ['[]', /not a JSON object/],
+        ['{"board": "ESP32", "bootCode": "a.js"}', /"storage" must be an object/],
+        ['{"board": 7, "bootCode": "a.js", "storage": {}}', /"board" must be a board name/],
+        ['{"board": "ESP32", "bootCode": 1, "storage": {}}', /"bootCode" must be a file name or null/],
+        ['{"board": "ESP32", "bootCode": "a.js", "storage": {"a:b": "f"}}', /contains ":"/],
+        ['{"board": "ESP32", "bootCode": "a.js", "storage": {".bootcde": "f"}}', /is the boot code: use "bootCode"/],
+        [`{"board": "ESP32", "bootCode": "a.js", "storage": {"${'n'.repeat(29)}": "f"}}`, /must be 1 to 28 characters/],
+        ['{"board": "ESP32", "bootCode": "a.js", "storage": {"x": ""}}', /Storage "x" must name a file/],
+      ];
+      cases.forEach(([text, re], i) => {
+        const file = path.join(dir, `m${i}.files.json`);
+        fs.writeFileSync(file, text);
+        assert.throws(() => readManifest(file), (e: Error) => e instanceof UsageError && re.test(e.message) && e.message.includes(file), text);
+      });
     });
 
     it('refuses a path the CLI would split at ":"', () => {
       const odd = path.join(tmp, 'di:st');
       fs.mkdirSync(odd, { recursive: true });
       for (const f of ['form.html', 'esp32.js']) fs.writeFileSync(path.join(odd, f), files[f]);
+      writeManifest(path.join(odd, 'esp32.files.json'), { board: 'ESP32', bootCode: 'esp32.js', storage: { 'edgent.htm': 'form.html' } });
       assert.throws(() => plan({ ...parseArgs(['--board', 'esp32', '--port', 'tcp://h']), dist: odd }, { cwd: '/' }), /contains ":"/);
     });
 
@@ -232,15 +369,37 @@ describe('tools/flash.js (npm run flash)', function () {
       assert.match(r2.stderr, /missing --board/);
     });
 
-    it('missing dist files: exit 2, "run npm run build first"', async () => {
+    it('missing manifest: exit 2 naming it, "run npm run build first"', async () => {
       const empty = path.join(tmp, 'empty-dist');
       fs.mkdirSync(empty, { recursive: true });
       const r = await runFlash(['--board', 'esp32', '--port', 'tcp://127.0.0.1:1', '--dist', empty], tmp);
       assert.equal(r.code, 2);
-      assert.match(r.stderr, /form\.html.*esp32\.js not found: run npm run build first/);
+      assert.ok(r.stderr.includes(`${path.join(empty, 'esp32.files.json')} not found: run npm run build first`), r.stderr);
       const m = await runFlash(['--board', 'esp32', '--port', 'tcp://127.0.0.1:1', '--dist', empty, '--module', '--firmware', 'app.js'], tmp);
       assert.equal(m.code, 2);
-      assert.match(m.stderr, /espruino-edgent\.js.*form\.html not found: run npm run build first/);
+      assert.ok(m.stderr.includes(`${path.join(empty, 'espruino-edgent.files.json')} not found: run npm run build first`), m.stderr);
+      const f = await runFlash(['--manifest', 'nope.files.json', '--port', 'tcp://127.0.0.1:1'], tmp);
+      assert.equal(f.code, 2);
+      assert.ok(f.stderr.includes(`${path.join(tmp, 'nope.files.json')} not found: run npm run build first`), f.stderr);
+      assert.doesNotMatch(r.stdout + m.stdout + f.stdout, /Running/);
+    });
+
+    it('a manifest naming a missing file: exit 2 naming the file, "run npm run build first", nothing sent', async () => {
+      const board = await standin();
+      const part = path.join(tmp, 'partial-dist');
+      fs.mkdirSync(part, { recursive: true });
+      for (const f of ['form.html', 'esp32.js']) fs.writeFileSync(path.join(part, f), files[f]);
+      writeManifest(path.join(part, 'esp32.files.json'), { board: 'ESP32', bootCode: 'esp32.js', storage: FIRMWARE_STORAGE });
+      const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', part], tmp);
+      assert.equal(r.code, 2);
+      const missing = ['edgent-portal.js', 'edgent-cloud.js', 'edgent-store.js'].map((f) => path.join(part, f)).join(', ');
+      assert.ok(r.stderr.includes(`${missing} not found (named by ${path.join(part, 'esp32.files.json')}): run npm run build first`), r.stderr);
+      writeManifest(path.join(part, 'esp8266.files.json'), { board: 'ESP8266', bootCode: 'esp8266.js', storage: { 'edgent.htm': 'form.html' } });
+      const b = await runFlash(['--board', 'esp8266', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', part], tmp);
+      assert.equal(b.code, 2);
+      assert.ok(b.stderr.includes(`${path.join(part, 'esp8266.js')} not found (named by ${path.join(part, 'esp8266.files.json')})`), b.stderr);
+      await new Promise((res) => setTimeout(res, 200));
+      assert.equal(board.connections, 0);
     });
 
     it('--module without --firmware, or a missing --firmware file: exit 2', async () => {
@@ -252,18 +411,22 @@ describe('tools/flash.js (npm run flash)', function () {
       assert.match(r2.stderr, /firmware .*nope\.js not found/);
     });
 
-    it('--dry-run prints the files and the exact command and sends nothing', async () => {
+    it('--dry-run prints the manifest, the files and the exact command and sends nothing', async () => {
       const board = await standin();
       const before = fs.readdirSync(tmp).sort();
       const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist, '--dry-run'], tmp);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, /firmware mode, board ESP32/);
-      assert.match(r.stdout, new RegExp(`portal form\\s+dist/form\\.html \\(${files['form.html'].length} bytes\\) -> Storage "edgent\\.htm"`));
-      assert.match(r.stdout, new RegExp(`firmware\\s+dist/esp32\\.js \\(${files['esp32.js'].length} bytes\\) -> boot code`));
+      assert.match(r.stdout, /flash: dist\/esp32\.files\.json, board ESP32/);
+      for (const [name, f] of Object.entries(FIRMWARE_STORAGE))
+        assert.match(r.stdout, new RegExp(`storage\\s+dist/${f.replace('.', '\\.')} \\(${files[f].length} bytes\\) -> Storage "${name.replace('.', '\\.')}"`));
+      assert.match(r.stdout, new RegExp(`boot code\\s+dist/esp32\\.js \\(${files['esp32.js'].length} bytes\\) -> boot code`));
       const cmd = /Would run: (.*)/.exec(r.stdout)![1];
       assert.ok(cmd.startsWith(process.execPath + ' '), cmd);
       assert.match(cmd, /espruino-cli\.js dist\/esp32\.js --no-ble -b 115200 --config SAVE_ON_SEND=1 /);
-      assert.match(cmd, /--storage edgent\.htm:dist\/form\.html -p tcp:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(
+        cmd,
+        / --storage edgent\.htm:dist\/form\.html --storage edgent-portal:dist\/edgent-portal\.js --storage edgent-cloud:dist\/edgent-cloud\.js --storage edgent-store:dist\/edgent-store\.js -p tcp:\/\/127\.0\.0\.1:\d+$/,
+      );
       assert.match(r.stdout, /nothing was sent/);
       await new Promise((res) => setTimeout(res, 200));
       assert.equal(board.connections, 0);
@@ -354,15 +517,27 @@ describe('tools/flash.js (npm run flash)', function () {
       assert.ok(reset < firstWrite, 'reset() before the first write');
       assert.ok(load > kinds.lastIndexOf('storage-write'), 'load() after the last write');
       assert.deepEqual(board.ofType('load'), [{ type: 'load' }], 'one load() of the boot code');
-      assert.deepEqual([...board.storage.keys()].sort(), [...storageNames].sort());
+      assert.deepEqual([...board.storage.keys()].sort(), [...storageNames, '.bootcde'].sort(), 'the manifest files and the boot code, nothing else');
       // The boot code: 1024-byte JS string literals; the other files: 384-byte base64 chunks.
       for (const w of board.ofType('storage-write')) {
         if (w.name === '.bootcde') assert.ok(!w.base64 && w.length <= 1024);
         else assert.ok(w.base64 && w.length <= 384);
       }
+      const writes = board.ofType('storage-write').map((w) => w.name);
+      const firstBoot = writes.indexOf('.bootcde');
+      assert.ok(firstBoot >= 0 && writes.slice(firstBoot).every((n) => n === '.bootcde'), 'the boot code after the Storage files');
     }
 
-    it('default mode (ESP32): form -> Storage "edgent.htm", firmware -> boot code, then load()', async () => {
+    /** Checks that every Storage file of a manifest arrived byte for byte, under its name. */
+    function assertStorage(board: EspruinoStandin, storage: Record<string, string>, dir: string): void {
+      for (const [name, f] of Object.entries(storage)) {
+        const want = fs.readFileSync(path.join(dir, f));
+        assert.ok(board.file(name), `Storage "${name}" written`);
+        assert.ok(board.file(name)!.equals(want), `Storage "${name}" is ${f}, byte for byte`);
+      }
+    }
+
+    it('--board esp32: every Storage file of dist/esp32.files.json, its boot code, then load()', async () => {
       const board = await standin({ board: 'ESP32' });
       const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist], tmp);
       assert.equal(r.killed, false, 'finished in time');
@@ -370,44 +545,66 @@ describe('tools/flash.js (npm run flash)', function () {
       assert.match(r.stdout, /the board reports ESP32/);
       assert.match(r.stdout, /Upload Complete/);
       assert.match(r.stdout, /done \(ESP32\)/);
-      assert.deepEqual(board.file('edgent.htm'), files['form.html']);
+      assertStorage(board, FIRMWARE_STORAGE, dist);
       assert.deepEqual(board.bootCode(), files['esp32.js']);
-      assertUploadSequence(board, ['edgent.htm', '.bootcde']);
+      assertUploadSequence(board, Object.keys(FIRMWARE_STORAGE));
       assert.equal(board.connections, 1);
     });
 
-    it('default mode (ESP8266): the ESP8266 firmware', async () => {
+    it('--board esp8266: the ESP8266 manifest', async () => {
       const board = await standin({ board: 'ESP8266_4MB' });
       const r = await runFlash(['--board', 'esp8266', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist], tmp);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.deepEqual(board.file('edgent.htm'), files['form.html']);
+      assertStorage(board, FIRMWARE_STORAGE, dist);
       assert.deepEqual(board.bootCode(), files['esp8266.js']);
-      assertUploadSequence(board, ['edgent.htm', '.bootcde']);
+      assertUploadSequence(board, Object.keys(FIRMWARE_STORAGE));
     });
 
-    it('--module: library -> Storage "espruino-edgent", form -> "edgent.htm", product firmware -> boot code', async () => {
+    it('--module: every Storage file of espruino-edgent.files.json (library included), product firmware -> boot code', async () => {
       const board = await standin({ board: 'ESP32' });
       const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist, '--module', '--firmware', 'app.js'], tmp);
       assert.equal(r.code, 0, r.stdout + r.stderr);
-      assert.match(r.stdout, /module mode/);
+      assert.match(r.stdout, /espruino-edgent\.files\.json \(module mode\)/);
+      assertStorage(board, MODULE_STORAGE, dist);
       assert.deepEqual(board.file('espruino-edgent'), files['espruino-edgent.js']);
-      assert.deepEqual(board.file('edgent.htm'), files['form.html']);
       // The CLI could not inline require("espruino-edgent") (the board loads it from Storage),
       // and for an unresolved require it puts a newline before the code.
       assert.deepEqual(board.bootCode(), Buffer.concat([Buffer.from('\n'), files['app.js']]));
-      assertUploadSequence(board, ['espruino-edgent', 'edgent.htm', '.bootcde']);
+      assertUploadSequence(board, Object.keys(MODULE_STORAGE));
       assert.match(r.stderr, /Module espruino-edgent not found/);
       assert.match(r.stderr, /loads "espruino-edgent" from Storage/);
     });
 
-    it('--firmware FILE replaces the board firmware in default mode; non-ASCII is re-encoded by the CLI', async () => {
+    it('--manifest FILE: a manifest outside dist, its board, names and sub-directories', async () => {
+      const board = await standin({ board: 'ESP8266_4MB' });
+      const r = await runFlash(['--manifest', path.relative(tmp, factory), '--port', `tcp://127.0.0.1:${board.port}`], tmp);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /flash: factory\/unit\.files\.json, board ESP8266/);
+      assert.match(r.stdout, /the board reports ESP8266_4MB/);
+      assert.deepEqual(board.file('calib'), files['factory/data/calib.bin']);
+      assert.deepEqual(board.file('labels.txt'), files['factory/data/labels.txt']);
+      assert.deepEqual(board.bootCode(), files['factory/fw/product.js']);
+      assertUploadSequence(board, ['calib', 'labels.txt']);
+    });
+
+    it("--manifest for another chip than the board reports: exit 1 before anything is written", async () => {
+      const board = await standin({ board: 'ESP32' });
+      const r = await runFlash(['--manifest', factory, '--port', `tcp://127.0.0.1:${board.port}`], tmp);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /FAILED: the board reports ESP32, not ESP8266/);
+      assert.deepEqual(board.ofType('reset'), []);
+      assert.equal(board.storage.size, 0);
+    });
+
+    it("--firmware FILE replaces the manifest's boot code, the Storage files stay; non-ASCII is re-encoded by the CLI", async () => {
       const board = await standin({ board: 'ESP32' });
       const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist, '--firmware', 'accent.js'], tmp);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       assert.match(r.stderr, /not pure ASCII/);
       // The file holds UTF-8 "é" (C3 A9); the CLI sends U+00E9 as the single byte E9.
       assert.deepEqual(board.bootCode(), Buffer.from('var s = "caf\xe9";\n', 'latin1'));
-      assertUploadSequence(board, ['edgent.htm', '.bootcde']);
+      assertStorage(board, FIRMWARE_STORAGE, dist);
+      assertUploadSequence(board, Object.keys(FIRMWARE_STORAGE));
     });
 
     it('a board that reports another chip: exit 1 before anything is written', async () => {
@@ -437,12 +634,13 @@ describe('tools/flash.js (npm run flash)', function () {
     });
 
     it('errors the board prints (Storage full): exit 1', async () => {
-      const board = await standin({ board: 'ESP32', storageFree: files['form.html'].length + 100 });
+      const stored = Object.values(FIRMWARE_STORAGE).reduce((n, f) => n + files[f].length, 0);
+      const board = await standin({ board: 'ESP32', storageFree: stored + 100 });
       const r = await runFlash(['--board', 'esp32', '--port', `tcp://127.0.0.1:${board.port}`, '--dist', dist], tmp);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /--\] Uncaught Error: Not enough free space/);
       assert.match(r.stderr, /FAILED: the board reported errors \(during the upload[^)]*\): Uncaught Error: Not enough free space/);
-      assert.deepEqual(board.file('edgent.htm'), files['form.html']);
+      assertStorage(board, FIRMWARE_STORAGE, dist);
       assert.equal(board.bootCode(), undefined);
     });
 

@@ -17,6 +17,7 @@ import { FakeFlash } from '../fakes/flash';
 import { createFakeButton } from '../fakes/button';
 import { createFakeLed } from '../fakes/led';
 import { timerClock } from '../fakes/clock';
+import { createFakeModules } from '../fakes/modules';
 import { decodeFrames, encodeResponse, fields } from '../cloud/wire';
 import { SWITCH_DELAY_MS } from '../../lib/machine';
 
@@ -31,6 +32,7 @@ function rig() {
     udp: new FakeUdp(),
     net: new FakeNet(false),
     flash: new FakeFlash(),
+    modules: createFakeModules(),
     system: {
       board: 'ESP8266',
       reboots: 0,
@@ -62,6 +64,27 @@ describe('createEdgent', () => {
       { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }, { tlsCa: 'not a certificate' }
     ];
     for (const b of bad) assert.throws(() => createEdgent(Object.assign({}, OPTS, b), hw), TypeError, JSON.stringify(b));
+  });
+
+  it('keeps each mode module loaded only while its mode runs', () => {
+    const hw = rig();
+    const d = createEdgent(OPTS, hw as unknown as Hardware);
+    dev = d;
+    d.start();
+    assert.deepEqual(hw.modules.loaded, ['edgent-portal'], 'config mode: the portal only (the store was read and dropped)');
+    assert.ok(hw.modules.loads.includes('edgent-store'));
+    assert.equal(d.virtualWrite(1, 'x'), false, 'no cloud client in config mode');
+    hw.http.request({ url: `/config?ssid=Home&pass=secret12&blynk=${TOKEN}&host=cloud.local&port=8080` });
+    clock.tick(SWITCH_DELAY_MS);
+    assert.deepEqual(hw.modules.loaded, [], 'joining: no mode module');
+    hw.wifi.finishJoin(null);
+    assert.deepEqual(hw.modules.loaded, ['edgent-cloud']);
+    hw.net.last.accept();
+    hw.net.last.receive(encodeResponse(1, 200));
+    assert.equal(d.state(), 'RUNNING');
+    assert.deepEqual(hw.modules.loaded, ['edgent-cloud'], 'running: the cloud client only');
+    d.reconfigure();
+    assert.deepEqual(hw.modules.loaded, ['edgent-portal'], 'back in config mode: the cloud client is gone');
   });
 
   it('provisions end to end on fake ports and commits only after the cloud login', () => {

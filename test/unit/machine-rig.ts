@@ -4,9 +4,9 @@
  * spy and a system port counting reboots.
  */
 import sinon from 'sinon';
-import { createMachine, Machine, MachineOptions, StoreLike } from '../../lib/machine';
+import { createMachine, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from '../../lib/machine';
 import { copyRecord, defaultRecord } from '../../lib/record';
-import { CloudEvent, CloudLink, CloudTarget, ConfigRecord } from '../../lib/types';
+import { CloudEvent, CloudTarget, ConfigRecord } from '../../lib/types';
 import { FakeWifi } from '../fakes/wifi';
 import { timerClock } from '../fakes/clock';
 
@@ -18,33 +18,40 @@ export function provisioned(over?: Partial<ConfigRecord>): ConfigRecord {
   return Object.assign(defaultRecord(), { valid: true, ssid: 'Home', pass: 'secret12', token: TOKEN, fwVer: '1.0.0' }, over || {});
 }
 
-/** A cloud link the test drives. */
-export class RigCloud implements CloudLink {
+/** A cloud client the test drives; the machine creates it through the cloud module. */
+export class RigCloud {
   targets: CloudTarget[] = [];
   connected = false;
   meta: Array<[string, string]> = [];
-  private fns: Array<(ev: CloudEvent) => void> = [];
+  /** Cloud clients the machine has created (one per stretch in the cloud states). */
+  created = 0;
+  private fn: ((ev: CloudEvent) => void) | null = null;
 
+  /** The cloud module's factory, as the machine calls it. */
+  create(opts: { onEvent: (ev: CloudEvent) => void }): RigCloud {
+    this.created++;
+    this.fn = opts.onEvent;
+    return this;
+  }
   connect(t: CloudTarget): void {
     this.targets.push(t);
     this.connected = true;
   }
   disconnect(): void { this.connected = false; }
   setMeta(key: string, value: string): void { this.meta.push([key, value]); }
-  onEvent(fn: (ev: CloudEvent) => void): () => void {
-    this.fns.push(fn);
-    return () => { this.fns = this.fns.filter((f) => f !== fn); };
-  }
+  virtualWrite(): boolean { return this.connected; }
+  syncVirtual(): void {}
+  isOnline(): boolean { return this.connected; }
   /** Reports an event as the real client would (only while a link is wanted). */
   emit(ev: CloudEvent): void {
-    if (!this.connected) return;
+    if (!this.connected || !this.fn) return;
     if (ev.type !== 'online' && ev.type !== 'command') this.connected = false;
-    this.fns.slice().forEach((f) => f(ev));
+    this.fn(ev);
   }
 }
 
 /** An in-memory store with the real store's result codes. */
-export class RigStore implements StoreLike {
+export class RigStore {
   record: ConfigRecord;
   saves: ConfigRecord[] = [];
   erases = 0;
@@ -104,16 +111,33 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
         reboot: () => { r.reboots++; },
         chipId: () => chipId || '\x24\x0a\xc4\x00\x11\x22',
         log: (l: string) => { r.log.push(l); }
+      },
+      modules: {
+        load: (name: string) => {
+          if (name === STORE_MODULE) return { createStore: () => store };
+          if (name === CLOUD_MODULE) return { createCloud: (o: { onEvent: (ev: CloudEvent) => void }) => cloud.create(o) };
+          if (name === CONFIG_MODULE) {
+            return {
+              startConfigMode: () => {
+                service.running = true;
+                return { stop: () => { service.running = false; } };
+              }
+            };
+          }
+          throw new Error('Module ' + name + ' not found');
+        },
+        unload: () => {}
       }
     },
-    store,
-    cloud,
-    services: [{ start: () => { service.running = true; }, stop: () => { service.running = false; } }],
+    templateId: 'TMPL4test',
+    templateName: 'Test',
+    fwType: 'TMPL4test',
+    fwVer: '1.0.0',
+    build: '',
     apSsid: 'Blynk Test-4KN8',
     apPassword: '',
-    fwVer: '1.0.0',
     tls: false,
-    isHeld: () => r.held,
+    button: { start() {}, stop() {}, isHeld: () => r.held },
     debug: true
   }, opts || {});
   r.options = options;

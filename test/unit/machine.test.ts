@@ -6,7 +6,7 @@
 import { strict as assert } from 'assert';
 import sinon from 'sinon';
 import {
-  createMachine, Machine, MachineOptions, TABLE, SWITCH_DELAY_MS, JOIN_TIMEOUT_MS, CLOUD_TIMEOUT_MS,
+  createMachine, Machine, MachineOptions, STATES, transitions, SWITCH_DELAY_MS, JOIN_TIMEOUT_MS, CLOUD_TIMEOUT_MS,
   ERROR_REBOOT_MS, REBOOT_DELAY_MS, BACKOFF_MIN_MS, BACKOFF_MAX_MS, PROVISIONED_ATTEMPTS
 } from '../../lib/machine';
 import { defaultRecord } from '../../lib/record';
@@ -52,7 +52,13 @@ describe('state machine', () => {
   }
 
   describe('the table is sound', () => {
-    const states = Object.keys(TABLE) as State[];
+    const TABLE = Object.fromEntries(STATES.map((s) => [s, transitions(s)])) as Record<State, ReturnType<typeof transitions>>;
+    const states = STATES;
+
+    it('lists every state once, each with its own row', () => {
+      assert.equal(new Set(STATES).size, STATES.length);
+      for (const s of STATES) assert.ok(Object.keys(transitions(s)).length > 0, s);
+    });
 
     it('every target is a state or a known pseudo-target', () => {
       for (const s of states) {
