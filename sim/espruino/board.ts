@@ -275,6 +275,7 @@ export class VirtualBoard extends EventEmitter {
       throw realm.error('The board has been reset');
     };
     if (chip === 'ESP32') realm.global.ESP32 = realm.obj({ reboot });
+    realm.global.url = realm.obj({ parse: (u: unknown, q: unknown) => urlParse(realm, u, q) });
     const esp8266 =
       chip === 'ESP8266' ? realm.obj({ reboot, getResetInfo: () => ({ ...this._resetInfo, exccause: 0, epc1: 0, epc2: 0, epc3: 0, excvaddr: 0, depc: 0 }) }) : undefined;
     const builtins: Record<string, () => unknown> = {
@@ -283,7 +284,6 @@ export class VirtualBoard extends EventEmitter {
       http: () => this._http.module(boot),
       net: () => this._sockets.module(boot, false),
       dgram: () => this._udp.module(boot),
-      url: () => realm.obj({ parse: (u: unknown, q: unknown) => urlParse(realm, u, q) }),
       neopixel: () => this._pins.neopixelModule(boot),
     };
     if (chip === 'ESP32') {

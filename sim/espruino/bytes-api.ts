@@ -1,18 +1,24 @@
 /**
  * Espruino's byte-string built-ins, as host functions operating on device
  * values (the context has no Unicode: one char is one byte):
- * - `JSON.stringify` ignores a replacer, escapes every char >= 0x80 as
- *   `\u00XX` (upper-case hex) and control chars as `\uXXXX`; typed arrays
- *   print as arrays;
+ * - `JSON.stringify` ignores a replacer, escapes every char >= 0x7F as
+ *   `\u00XX` (upper-case hex) and control chars as `\uXXXX` (`\b \f \n \r \t`
+ *   by name); typed arrays print as arrays;
  * - `JSON.parse` ignores a reviver and is lenient: single-quoted strings,
  *   unquoted identifier keys and trailing junk are accepted, `\u` escapes keep
  *   their low byte;
- * - `decodeURIComponent` throws "Invalid URI" on a bad escape or an escape
- *   >= 0x80, `encodeURIComponent` escapes each byte on its own (`é` byte 0xE9
- *   becomes `%E9`, not UTF-8);
+ * - `decodeURIComponent` reads escape digits in base 36 like `url.parse`
+ *   (`%ZZ` is "3"), throws "Invalid URI" when a digit is not a letter or a
+ *   number (also `%` cut off by the end) or the byte is >= 0x80, and throws
+ *   "ASCII only" on a raw char >= 0x80 (checked on the 2v29 interpreter);
+ * - `encodeURIComponent` escapes each byte on its own (`é` byte 0xE9
+ *   becomes `%E9`, not UTF-8; the x86 Linux interpreter builds print `%59`
+ *   there because their `char` is signed, the boards' Xtensa compiler has an
+ *   unsigned `char`);
  * - `btoa`/`atob` work on bytes (`atob` skips chars outside the alphabet).
  */
 import type { Realm } from './realm';
+import { base36Digit } from './url';
 
 const hex2 = (n: number): string => n.toString(16).toUpperCase().padStart(2, '0');
 
@@ -29,14 +35,21 @@ function jsonQuote(s: string): string {
     else if (ch === '\t') out += '\\t';
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';
-    else if (c < 0x20 || c >= 0x80) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
+    else if (c < 0x20 || c >= 0x7f) out += '\\u' + c.toString(16).toUpperCase().padStart(4, '0');
     else out += ch;
   }
   return out + '"';
 }
 
-/** `JSON.stringify(value, replacer, space)` as Espruino does it (replacer ignored). */
-export function jsonStringify(value: unknown, space?: unknown): string | undefined {
+/**
+ * `JSON.stringify(value, replacer, space)` as Espruino does it (replacer
+ * ignored; indentation is V8's layout, Espruino's differs in whitespace).
+ * Checked on the 2v29 interpreter: `undefined` gives the string "null" and a
+ * function the string "undefined"; in an array a function is written as
+ * `undefined`; an object member that is undefined or a function is left out,
+ * one whose `toJSON()` gives undefined is written as `null`.
+ */
+export function jsonStringify(value: unknown, space?: unknown): string {
   const indentUnit =
     typeof space === 'number' ? ' '.repeat(Math.max(0, Math.min(10, space))) : typeof space === 'string' ? space : '';
   const stack: unknown[] = [];
@@ -67,14 +80,15 @@ export function jsonStringify(value: unknown, space?: unknown): string | undefin
     let close: string;
     if (Array.isArray(v) || ArrayBuffer.isView(v)) {
       const items = Array.isArray(v) ? v : Array.from(v as unknown as ArrayLike<number>);
-      parts = items.map((item) => str(item, inner) ?? 'null');
+      parts = items.map((item) => (typeof item === 'function' ? 'undefined' : (str(item, inner) ?? 'null')));
       open = '[';
       close = ']';
     } else {
       parts = [];
       for (const k of Object.keys(v as object)) {
-        const s = str((v as Record<string, unknown>)[k], inner);
-        if (s !== undefined) parts.push(jsonQuote(k) + sep + s);
+        const member = (v as Record<string, unknown>)[k];
+        if (member === undefined || typeof member === 'function') continue;
+        parts.push(jsonQuote(k) + sep + (str(member, inner) ?? 'null'));
       }
       open = '{';
       close = '}';
@@ -83,7 +97,8 @@ export function jsonStringify(value: unknown, space?: unknown): string | undefin
     if (!parts.length) return open + close;
     return open + nl + inner + parts.join(',' + nl + inner) + nl + indent + close;
   };
-  return str(value, '');
+  if (typeof value === 'function') return 'undefined';
+  return str(value, '') ?? 'null';
 }
 
 /** Lenient `JSON.parse` building context values; throws a context SyntaxError on bad input. */
@@ -171,18 +186,21 @@ export function jsonParse(realm: Realm, text: unknown): unknown {
   return value();
 }
 
-/** Espruino `decodeURIComponent`: byte-wise; bad or non-ASCII escapes throw "Invalid URI". */
+/** Espruino `decodeURIComponent`: byte-wise, base-36 escape digits, ASCII only. */
 export function decodeURIComponentBytes(realm: Realm, s: unknown): string {
   const str = String(s);
   let out = '';
   for (let i = 0; i < str.length; i++) {
+    if (str.charCodeAt(i) >= 0x80) throw realm.error('ASCII only');
     if (str[i] !== '%') {
       out += str[i];
       continue;
     }
-    const h = str.substr(i + 1, 2);
-    if (!/^[0-9a-fA-F]{2}$/.test(h) || parseInt(h, 16) >= 0x80) throw realm.error('Invalid URI');
-    out += String.fromCharCode(parseInt(h, 16));
+    const hi = base36Digit(str[i + 1]);
+    const lo = base36Digit(str[i + 2]);
+    const byte = ((hi << 4) | lo) & 0xff;
+    if (hi < 0 || lo < 0 || byte >= 0x80) throw realm.error('Invalid URI');
+    out += String.fromCharCode(byte);
     i += 2;
   }
   return out;

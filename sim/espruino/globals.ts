@@ -3,16 +3,23 @@
  * `process`, `getTime`, `getSerial`, `btoa`/`atob`, `require`/`Modules`,
  * Espruino's `JSON` and URI functions.
  *
- * Timers behave as on Espruino: integer ids from 1, timeouts and intervals
- * share one id space (either clear function removes either kind),
- * `clearTimeout()` with no argument removes every timer, `clearTimeout(x)`
- * with an undefined or unknown id throws "Unknown Timeout" (for intervals
- * "Unknown Interval"), a string callback is evaluated as code. All timing
- * uses host timers looked up at call time.
+ * Timers behave as on Espruino (checked on the 2v29 interpreter): timeouts
+ * and intervals share one id space (either clear function removes either
+ * kind); a new timer gets 1 + the highest id still live, so ids start at 1
+ * and the id of a timer that fired or was cleared is handed out again; a
+ * timeout stays live until its callback returns. `clearTimeout()` with no
+ * argument removes every timer, `clearTimeout(undefined)` throws
+ * "clearTimeout(undefined) not allowed. Use clearTimeout() instead"
+ * (`clearInterval` likewise); any other id is looked up as a number (a
+ * boolean counts as 0/1, strings and objects match nothing) and an unknown
+ * id is ignored, so clearing a stale id cancels whichever timer now has it.
+ * Only the first argument counts. A string callback is evaluated as code.
+ * All timing uses host timers looked up at call time.
  *
  * `require(name)`: built-in modules of the chip, then `Modules.addCached`
  * entries, then a Storage file of that exact name evaluated as a module
- * (`exports`/`module`, cached); otherwise throws "Module NAME not found".
+ * (`exports`/`module`, cached); otherwise throws `Module "NAME" not found`.
+ * `url` is a global object, not a module.
  */
 import {
   atobBytes,
@@ -68,23 +75,28 @@ export function installGlobals(boot: Boot, host: GlobalsHost): InstalledGlobals 
   let flashCodeChars = 0;
 
   const timers = new Map<number, DeviceTimer>();
-  let nextTimerId = 1;
+  const newTimerId = (): number => {
+    let highest = 0;
+    for (const id of timers.keys()) if (id > highest) highest = id;
+    return highest + 1;
+  };
   const schedule = (interval: boolean) =>
     function (this: unknown, fn: unknown, ms?: unknown, ...args: unknown[]): number {
-      const id = nextTimerId++;
+      const id = newTimerId();
       const delay = Math.max(0, Number(ms) || 0);
       const task = typeof fn === 'string' ? () => runCode(fn, 'timer') : () => realm.invoke(fn, undefined, args);
+      const entry: DeviceTimer = { interval, token: {} };
       const arm = (): void => {
-        const entry: DeviceTimer = {
-          interval,
-          token: boot.timers.after(delay, () => {
-            if (interval) arm();
-            else timers.delete(id);
+        entry.token = boot.timers.after(delay, () => {
+          if (interval) arm();
+          try {
             task();
-          }),
-        };
-        timers.set(id, entry);
+          } finally {
+            if (!interval && timers.get(id) === entry) timers.delete(id);
+          }
+        });
       };
+      timers.set(id, entry);
       arm();
       return id;
     };
@@ -95,10 +107,13 @@ export function installGlobals(boot: Boot, host: GlobalsHost): InstalledGlobals 
         timers.clear();
         return;
       }
-      const t = timers.get(Number(ids[0]));
-      if (ids[0] === undefined || !t) throw realm.error(`Unknown ${what}`);
+      const raw = ids[0];
+      if (raw === undefined) throw realm.error(`clear${what}(undefined) not allowed. Use clear${what}() instead`);
+      const id = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? Number(raw) : NaN;
+      const t = timers.get(id);
+      if (!t) return;
       boot.timers.cancel(t.token);
-      timers.delete(Number(ids[0]));
+      timers.delete(id);
     };
 
   const runCode = (code: string, filename: string): unknown => {
@@ -132,7 +147,7 @@ export function installGlobals(boot: Boot, host: GlobalsHost): InstalledGlobals 
     }
     if (modulesCache.has(id)) return modulesCache.get(id);
     const source = host.flash.read(id.substr(0, 28));
-    if (source === undefined) throw realm.error(`Module ${id} not found`);
+    if (source === undefined) throw realm.error(`Module "${id}" not found`);
     flashCodeChars += source.length;
     const exported = evalModule(id, source);
     modulesCache.set(id, exported);
@@ -162,7 +177,7 @@ export function installGlobals(boot: Boot, host: GlobalsHost): InstalledGlobals 
       STORAGE: host.flash.stats().totalBytes,
       SERIAL: host.serial,
       CONSOLE: 'Serial1',
-      MODULES: boot.chip === 'ESP8266' ? 'Wifi,http,net,dgram,url,neopixel,Storage,ESP8266' : 'Wifi,http,net,tls,dgram,url,neopixel,Storage,ESP32',
+      MODULES: boot.chip === 'ESP8266' ? 'Wifi,http,net,dgram,neopixel,Storage,ESP8266' : 'Wifi,http,net,tls,dgram,neopixel,Storage,ESP32',
       EXPTR: 0,
     },
     memory: () => {

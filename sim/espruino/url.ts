@@ -1,23 +1,28 @@
 /**
- * Espruino's `require('url').parse(u, parseQuery)`, ported from its C
- * scanner so the quirks are the board's:
+ * Espruino's `url.parse(u, parseQuery)` (`url` is a global object on the
+ * board; `require('url')` throws), ported from its C scanner so the quirks
+ * are the board's:
  * - result `{protocol?, method:'GET', host, path, pathname, search, port, query}`
  *   with `search`/`query`/`port` null when absent;
  * - with `parseQuery`, `+` is NOT turned into a space;
- * - `%` takes the next two chars whatever they are; an invalid pair
- *   (`%ZZ`, `%4` at the end, a bare `%`) decodes to the byte 0xFF (the C code
- *   casts hexToByte's -1 to a char);
+ * - `%` takes the next two chars whatever they are (a `&` or `=` among them
+ *   is swallowed). Each digit is read in base 36 (`0-9`, then `a-z`/`A-Z` as
+ *   10..35) and the byte is `(hi << 4 | lo) & 0xFF`, so `%ZZ` is "3" and
+ *   `%G1` is "\x01"; a digit that is not a letter or a number (`%:0`, `%4` at
+ *   the end, a bare `%`) makes the byte 0xFF. Checked on the 2v29
+ *   interpreter for every byte value;
  * - a repeated key keeps its FIRST value (Espruino adds a second child with
  *   the same name and lookups find the first).
  */
 import type { Realm } from './realm';
 
-function hexNibble(ch: string | undefined): number {
-  if (ch === undefined) return -1;
+/** Espruino's `chtod`: a digit in base 36, -1 for anything else (or no char). */
+export function base36Digit(ch: string | undefined): number {
+  if (ch === undefined || ch === '') return -1;
   const c = ch.charCodeAt(0);
   if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 90) return c - 55;
+  if (c >= 97 && c <= 122) return c - 87;
   return -1;
 }
 
@@ -41,10 +46,10 @@ function decodeQueryPart(s: string): { key: string; val: string }[] {
       continue;
     }
     if (ch === '%') {
-      const hi = hexNibble(s[i + 1]);
-      const lo = hexNibble(s[i + 2]);
+      const hi = base36Digit(s[i + 1]);
+      const lo = base36Digit(s[i + 2]);
       i += 2;
-      ch = String.fromCharCode(hi < 0 || lo < 0 ? 0xff : (hi << 4) | lo);
+      ch = String.fromCharCode(hi < 0 || lo < 0 ? 0xff : ((hi << 4) | lo) & 0xff);
     }
     if (hadEquals) val += ch;
     else key += ch;

@@ -47,7 +47,7 @@ describe('sim board', () => {
     it("ESP8266 has require('ESP8266') but no tls and no global ESP32", () => {
       board = makeBoard({ chip: 'ESP8266' });
       board.boot();
-      assert.equal(ev("try { require('tls'); 'loaded' } catch (e) { e.message }"), 'Module tls not found');
+      assert.equal(ev("try { require('tls'); 'loaded' } catch (e) { e.message }"), 'Module "tls" not found');
       assert.equal(ev('typeof ESP32'), 'undefined');
       assert.equal(ev("typeof require('ESP8266').reboot"), 'function');
       assert.equal(ev("require('ESP8266').getResetInfo().reason"), 'power on');
@@ -58,7 +58,7 @@ describe('sim board', () => {
       board.boot();
       assert.equal(ev("typeof require('tls').connect"), 'function');
       assert.equal(ev('typeof ESP32.reboot'), 'function');
-      assert.equal(ev("try { require('ESP8266'); 'loaded' } catch (e) { e.message }"), 'Module ESP8266 not found');
+      assert.equal(ev("try { require('ESP8266'); 'loaded' } catch (e) { e.message }"), 'Module "ESP8266" not found');
     });
   });
 

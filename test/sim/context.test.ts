@@ -31,9 +31,9 @@ describe('sim context isolation', () => {
     }
   });
 
-  it("require of a Node module fails like Espruino ('Module fs not found')", () => {
+  it('require of a Node module fails like Espruino (\'Module "fs" not found\')', () => {
     for (const m of ['fs', 'child_process', 'os']) {
-      assert.equal(ev(`try { require('${m}'); 'loaded' } catch (e) { e.message }`), `Module ${m} not found`);
+      assert.equal(ev(`try { require('${m}'); 'loaded' } catch (e) { e.message }`), `Module "${m}" not found`);
     }
   });
 
