@@ -7,12 +7,21 @@
 
 import { JoinFailure, WifiSecurity } from '../lib/ports';
 
+/**
+ * True if `word` occurs in `s`. Espruino's `indexOf` also reports a `word`
+ * that starts near the end of `s` and runs past it (`"connection reset"
+ * .indexOf("tls")` is 15); `lastIndexOf` does not.
+ */
+function has(s: string, word: string): boolean {
+  return s.lastIndexOf(word) >= 0;
+}
+
 /** Maps an Espruino Wi-Fi failure text (either chip) to a join reason. */
 export function joinReason(err: unknown): JoinFailure {
   const e = String(err).toLowerCase();
-  if (e.indexOf('password') >= 0 || e.indexOf('auth') >= 0) return 'wrong_password';
-  if (e.indexOf('no_ap') >= 0 || e.indexOf('not_found') >= 0) return 'no_ap_found';
-  if (e.indexOf('dhcp') >= 0) return 'no_ip';
+  if (has(e, 'password') || has(e, 'auth')) return 'wrong_password';
+  if (has(e, 'no_ap') || has(e, 'not_found')) return 'no_ap_found';
+  if (has(e, 'dhcp')) return 'no_ip';
   return 'failed';
 }
 
@@ -22,7 +31,7 @@ export function pemBody(pem: string): string {
   let body = '';
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i].trim();
-    if (l.length && l.indexOf('-----') !== 0) body += l;
+    if (l.length && l.substr(0, 5) !== '-----') body += l;
   }
   return body;
 }
@@ -47,10 +56,10 @@ export function security(authMode: unknown): WifiSecurity {
  */
 export function socketReason(err: unknown): string {
   const e = (err && typeof err === 'object' ? String((err as { message?: string }).message) : String(err)).toLowerCase();
-  if (e.indexOf('dns') >= 0 || e.indexOf('host') >= 0 || e.indexOf('not found') >= 0) return 'dns';
-  if (e.indexOf('tls') >= 0 || e.indexOf('ssl') >= 0 || e.indexOf('handshake') >= 0) return 'tls';
-  if (e.indexOf('refused') >= 0 || e.indexOf('no connection') >= 0 || e.indexOf('no route') >= 0) return 'refused';
-  if (e.indexOf('timeout') >= 0) return 'timeout';
+  if (has(e, 'dns') || has(e, 'host') || has(e, 'not found')) return 'dns';
+  if (has(e, 'tls') || has(e, 'ssl') || has(e, 'handshake')) return 'tls';
+  if (has(e, 'refused') || has(e, 'no connection') || has(e, 'no route')) return 'refused';
+  if (has(e, 'timeout')) return 'timeout';
   return 'closed';
 }
 

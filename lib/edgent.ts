@@ -7,7 +7,7 @@
 
 import { Hardware, Undo } from './ports';
 import { State } from './types';
-import { createMachine, Machine } from './machine';
+import { createMachine, Machine, MachineOptions } from './machine';
 import { apSsid, validatePrefix, DEFAULT_AP_PREFIX } from './apname';
 import { createButton } from './button';
 import { createIndicator } from './led';
@@ -78,16 +78,16 @@ export interface Edgent {
   isOnline(): boolean;
 }
 
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new TypeError('edgent: invalid ' + what);
-}
-
 /**
  * Creates the provisioning stack on a board's ports. Throws TypeError for
  * invalid options (programmer mistakes); operational failures are reported as
- * states and `lastError()` codes.
+ * states and `lastError()` codes. Nothing of this function outlives it but
+ * the device: its checks and the names it computes are freed after boot.
  */
 export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
+  function check(ok: boolean, what: string): void {
+    if (!ok) throw new TypeError('edgent: invalid ' + what);
+  }
   const prefix = opts.apPrefix === undefined ? DEFAULT_AP_PREFIX : opts.apPrefix;
   const apPassword = opts.apPassword || '';
   check(typeof opts.templateId === 'string' && opts.templateId.length > 0, 'templateId');
@@ -97,20 +97,10 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
   check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
   check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
-  check(opts.tlsCa === undefined || opts.tlsCa.indexOf('-----BEGIN CERTIFICATE-----') >= 0, 'tlsCa (a PEM certificate)');
+  check(opts.tlsCa === undefined || opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----') >= 0, 'tlsCa (a PEM certificate)');
   const ssid = apSsid({ prefix: prefix, templateName: opts.templateName, chipId: hw.system.chipId() });
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
-  let machine: Machine;
-  const button = hw.button ? createButton({
-    button: hw.button,
-    clock: hw.clock,
-    onPress: opts.onButtonPress,
-    onReset: function () {
-      machine.holdReset();
-    },
-    onHold: indicator.setHold
-  }) : undefined;
-  machine = createMachine({
+  const mo: MachineOptions = {
     hw: hw,
     templateId: opts.templateId,
     templateName: opts.templateName,
@@ -125,12 +115,21 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
     buffIn: opts.buffIn,
     captive: !!opts.captivePortal,
     configIdleTimeoutMs: opts.configIdleTimeoutMs,
-    button: button,
     indicator: indicator
-  });
+  };
+  const dev = createMachine(mo) as Machine & Edgent;
+  // The machine reads its options when it starts: the button joins them now, wired to the machine directly.
+  if (hw.button) {
+    mo.button = createButton({
+      button: hw.button,
+      clock: hw.clock,
+      onPress: opts.onButtonPress,
+      onReset: dev.holdReset,
+      onHold: indicator.setHold
+    });
+  }
   // The machine is the product's object: two more names, no wrappers.
-  const dev = machine as Machine & Edgent;
   dev.apSsid = ssid;
-  dev.factoryReset = machine.holdReset;
+  dev.factoryReset = dev.holdReset;
   return dev;
 }
