@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { espruinoCheck } from './tools/rollup-plugin-espruino.js';
+import { paramsToArguments } from './tools/params-to-arguments.js';
 
 /**
  * Every bundle the build writes. `tsconfig`: the program it is compiled in
@@ -124,6 +125,8 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
         // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).
         format: { comments: false, ascii_only: true },
       }),
+      // Parameters cost RAM for as long as their function exists, `var`s only during a call.
+      paramsToArguments(),
       check,
     ],
   };

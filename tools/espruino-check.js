@@ -295,6 +295,45 @@ const RULES = [
     },
   },
   {
+    id: 'nested-arguments',
+    description:
+      '`arguments` in a function nested in one that reads its own `arguments`: Espruino finds the ' +
+      "outer function's `arguments` through the scope chain, so the inner one reads the wrong values.",
+    source(source, ctx) {
+      let program;
+      try {
+        program = acorn.parse(source, { ecmaVersion: 5, locations: true });
+      } catch {
+        return;
+      }
+      // Per open function: its own `arguments` reads, and those of the functions nested in it.
+      /** @type {Array<{ own: Node[], nested: Node[] }>} */
+      const stack = [];
+      (function visit(/** @type {Node} */ node) {
+        if (!node || typeof node.type !== 'string') return;
+        const isFn = node.type === 'FunctionDeclaration' || node.type === 'FunctionExpression';
+        if (node.type === 'Identifier' && node.name === 'arguments' && stack.length) stack[stack.length - 1].own.push(node);
+        if (isFn) stack.push({ own: [], nested: [] });
+        for (const key of Object.keys(node)) {
+          if (key === 'loc') continue;
+          const v = node[key];
+          if (Array.isArray(v)) v.forEach(visit);
+          else if (v && typeof v.type === 'string') visit(v);
+        }
+        if (isFn) {
+          const me = /** @type {{ own: Node[], nested: Node[] }} */ (stack.pop());
+          if (me.own.length) {
+            for (const id of me.nested) ctx.report(id, "`arguments` here is the enclosing function's on Espruino; pass the values as parameters");
+          }
+          if (stack.length) {
+            const up = stack[stack.length - 1];
+            up.nested = up.nested.concat(me.own.length ? [] : me.nested, me.own);
+          }
+        }
+      })(program);
+    },
+  },
+  {
     id: 'getter-setter',
     description: 'Getters and setters (object literals, `Object.defineProperty` descriptors) are unreliable on Espruino.',
     nodes: {

@@ -238,6 +238,18 @@ const CASES: Record<string, { caught: Array<{ source: string; line: number }>; p
       'var t = s.replace("b", other);',
     ],
   },
+  'nested-arguments': {
+    caught: [
+      { source: 'function a() {\n  var x = arguments[0];\n  return function () { return arguments[0]; };\n}', line: 3 },
+      // The enclosing read may come after the inner function's text: the scope chain is what counts.
+      { source: 'function c() {\n  var f = function () { return arguments[0]; };\n  return arguments[1];\n}', line: 2 },
+    ],
+    passed: [
+      'function b() { return function () { return arguments[0]; }; }',
+      'function d(n) { return function (m) { return n + m; }; }',
+      'var g = function () { return arguments[0]; };\nfunction h() { var y = arguments[0]; return g(y); }',
+    ],
+  },
   'getter-setter': {
     caught: [
       { source: 'var o = {\n  get x() { return 1; }\n};', line: 2 },
