@@ -7,9 +7,7 @@
  * - Polarity lives here: the core sees logical `pressed` and colours.
  * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
  *   the ports' words (pure functions in `boards/mapping.ts`).
- * - An HTTP request ends at Espruino's `end` (Content-Length delivered), when
- *   the counted body is complete (at once without a body), or when the client
- *   goes away.
+ * - HTTP requests and responses are Espruino's own objects, passed through.
  * - A board has one radio, one button and one LED, and firmware builds its
  *   ports once: the port methods are module-level functions over the board's
  *   state below (on Espruino a function nested in a factory costs about twice
@@ -171,60 +169,20 @@ const wifiPort: WifiPort = {
   }
 };
 
+// Espruino's request and response objects are what the portal expects: they are handed over as they are.
 const httpPort: HttpPort = {
   listen: function (port, handler) {
-    const srv = require('http').createServer(function (req: any, res: any) {
-      const want = parseInt((req.headers && (req.headers['Content-Length'] || req.headers['content-length'])) || '0', 10) || 0;
-      let got = 0;
-      let onEnd: (() => void) | null = null;
-      function end(): void {
-        const f = onEnd;
-        onEnd = null;
-        if (f) f();
-      }
-      handler({
-        method: req.method,
-        url: req.url,
-        headers: req.headers || {},
-        onData: function (fn) {
-          req.on('data', function (chunk: string) {
-            got += chunk.length;
-            fn(chunk);
-            if (got >= want) end();
-          });
-        },
-        onEnd: function (fn) {
-          onEnd = fn;
-          if (want === 0) setTimeout(end, 0);
-          req.on('end', end);
-          req.on('close', end);
-        }
-      }, {
-        writeHead: function (status, headers) {
-          res.writeHead(status, headers);
-        },
-        write: function (chunk) {
-          res.write(chunk);
-        },
-        end: function (chunk) {
-          res.end(chunk);
-        },
-        onDrain: function (fn) {
-          res.on('drain', fn);
-        }
-      });
-    });
+    const srv = require('http').createServer(handler);
     srv.listen(port);
     return srv;
   }
 };
 
+// Espruino's `message` event gives (data, {address, port, size}): what the DNS responder expects.
 const udpPort: UdpPort = {
   bind: function (port, onMessage) {
     const sock = require('dgram').createSocket('udp4');
-    sock.on('message', function (msg: string, info: { address: string; port: number }) {
-      onMessage(msg, { address: info.address, port: info.port });
-    });
+    sock.on('message', onMessage);
     sock.bind(port);
     return sock;
   }

@@ -84,65 +84,58 @@ export interface Indicator {
 export function createIndicator(opts: IndicatorOptions): Indicator {
   const led = opts.led;
   const clock = opts.clock;
-  let _state: State | '' = '';
-  let _hold: HoldStage = 'none';
-  let _pat: Pattern | undefined;
-  let _i = 0;
-  let _t: TimerId | null = null;
+  let state: State | '' = '';
+  let hold: HoldStage = 'none';
+  let i = 0;
+  let timer: TimerId | null = null;
 
-  function noop(): void {}
-
-  if (!led) return { setState: noop, setHold: noop, stop: noop };
-
-  function clear(): void {
-    if (_t !== null) {
-      clock.clearTimeout(_t);
-      _t = null;
+  /**
+   * Shows the current pattern's next beat or breathing step and arms the
+   * timer for the one after; `again` restarts the pattern from its start.
+   */
+  function step(again?: boolean): void {
+    if (again && timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    if (!led) return;
+    if (again) i = 0;
+    const p = hold !== 'none' ? pattern(hold) : state ? pattern(state) || pattern('ERROR') : undefined;
+    if (!p) {
+      led.show(0, 0, 0);
+      return;
     }
-  }
-
-  function step(): void {
-    const p = _pat!;
     let k: number;
     let ms: number;
     if (p._b) {
-      k = _i % 2 ? 0 : 1;
-      ms = p._b[_i];
-      _i = (_i + 1) % p._b.length;
+      k = i % 2 ? 0 : 1;
+      ms = p._b[i];
+      i = (i + 1) % p._b.length;
     } else {
       const n = Math.round(p._p! / BREATH_STEP_MS);
-      k = (1 - Math.cos((2 * Math.PI * _i) / n)) / 2;
+      k = (1 - Math.cos((2 * Math.PI * i) / n)) / 2;
       ms = BREATH_STEP_MS;
-      _i = (_i + 1) % n;
+      i = (i + 1) % n;
     }
-    _t = clock.setTimeout(step, ms);
-    led!.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
-  }
-
-  function restart(): void {
-    clear();
-    _i = 0;
-    _pat = _hold !== 'none' ? pattern(_hold) : _state ? pattern(_state) || pattern('ERROR') : undefined;
-    if (_pat) step();
-    else led!.show(0, 0, 0);
+    timer = clock.setTimeout(step, ms);
+    led.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
   }
 
   return {
     setState: function (s) {
-      if (s === _state) return;
-      _state = s;
-      if (_hold === 'none') restart();
+      if (s === state) return;
+      state = s;
+      if (hold === 'none') step(true);
     },
     setHold: function (stage) {
-      if (stage === _hold) return;
-      _hold = stage;
-      restart();
+      if (stage === hold) return;
+      hold = stage;
+      step(true);
     },
     stop: function () {
-      clear();
-      _state = '';
-      _hold = 'none';
-      led.show(0, 0, 0);
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+      state = '';
+      hold = 'none';
+      if (led) led.show(0, 0, 0);
     }
   };
 }

@@ -347,7 +347,7 @@ export function createPortal(opts: PortalOptions): Portal {
                   if (state === 1) {
                     state = 2;
                     res.writeHead(200, { 'Content-Type': list !== null ? 'application/json' : 'text/html' });
-                    res.onDrain(pump);
+                    res.on('drain', pump);
                   }
                   if (next === undefined) end();
                   else res.write(next);
@@ -435,8 +435,9 @@ export function createPortal(opts: PortalOptions): Portal {
         go('');
         return;
       }
-      req.onData(go);
-      req.onEnd(go);
+      req.on('data', go);
+      req.on('end', go);
+      req.on('close', go);
     } catch (e) {
       abort(e);
     }

@@ -134,10 +134,12 @@ export interface HttpRequest {
   url: string;
   /** Header fields; names as the board reports them. */
   headers: { [name: string]: string };
-  /** Subscribes to body chunks (byte strings). */
-  onData(fn: (chunk: string) => void): void;
-  /** Subscribes to the end of the request (body complete or client gone). */
-  onEnd(fn: () => void): void;
+  /**
+   * Subscribes to `data` (a body chunk, byte string), `end` (the body is
+   * complete) or `close` (the client went away): Espruino's own request
+   * events, so the driver hands its request object over as it is.
+   */
+  on(event: 'data' | 'end' | 'close', fn: (chunk?: string) => void): void;
 }
 
 /** The response to one HTTP request. */
@@ -148,8 +150,8 @@ export interface HttpResponse {
   write(chunk: string): void;
   /** Finishes the response, optionally with a last chunk, and closes it. */
   end(chunk?: string): void;
-  /** Calls `fn` each time written data has left and more can be written. */
-  onDrain(fn: () => void): void;
+  /** `drain`: calls `fn` each time written data has left and more can be written. */
+  on(event: 'drain', fn: () => void): void;
 }
 
 /** A listening HTTP server. */

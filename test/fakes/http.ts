@@ -115,11 +115,9 @@ export class FakeHttp implements HttpPort {
       method: spec.method || 'GET',
       url: spec.url,
       headers: spec.headers || {},
-      onData(fn) {
-        dataFns.push(fn);
-      },
-      onEnd(fn) {
-        endFns.push(fn);
+      on(event, fn) {
+        if (event === 'data') dataFns.push(fn as (chunk: string) => void);
+        else endFns.push(fn as () => void);
       }
     };
     const res: HttpResponse = {
@@ -149,7 +147,7 @@ export class FakeHttp implements HttpPort {
         }
         self.timeline.push('end ' + ex.status);
       },
-      onDrain(fn) {
+      on(_event, fn) {
         drainFns.push(fn);
       }
     };

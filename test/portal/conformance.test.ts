@@ -497,11 +497,11 @@ describe('portal conformance (contract §3)', () => {
       writeHead: () => { throw new Error('socket gone'); },
       write: () => { throw new Error('socket gone'); },
       end: () => { throw new Error('socket gone'); },
-      onDrain: () => undefined
+      on: () => undefined
     };
     const handler = (d.http as unknown as { handler: (req: unknown, res: unknown) => void }).handler;
-    assert.doesNotThrow(() => handler({ method: 'GET', url: '/board_info.json', headers: {}, onData() {}, onEnd() {} }, res));
-    assert.doesNotThrow(() => handler({ method: 'GET', url: '/', headers: {}, onData() {}, onEnd() {} }, res));
+    assert.doesNotThrow(() => handler({ method: 'GET', url: '/board_info.json', headers: {}, on() {} }, res));
+    assert.doesNotThrow(() => handler({ method: 'GET', url: '/', headers: {}, on() {} }, res));
     d.portal.stop();
   });
 
