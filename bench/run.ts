@@ -26,6 +26,8 @@ import { chipManifest, readDeployment } from '../sim/manifest';
 import { markdownTable, textTable, type Table } from './format';
 import { ROOT, runSize, sizeTables } from './size';
 import { memoryTables, runMemory } from './memory';
+import { realMemoryTables, runRealMemory } from './real-memory';
+import { interpreterPath } from '../test/real/harness';
 import { latencyTables, runLatency } from './latency';
 import { fleetTables, runFleet } from './fleet';
 
@@ -116,7 +118,11 @@ async function main(): Promise<number> {
   console.log(header + '\n');
   const sections: Section[] = [
     section('size', runSize, sizeTables),
-    section('memory', runMemory, memoryTables),
+    // Memory is measured on the real interpreters; the simulated board's estimate is only the fallback
+    // without them (and in --quick runs, which check that the bench works, not the figures).
+    !o.quick && (interpreterPath('ESP8266') || interpreterPath('ESP32') || process.env.ESPRUINO_ESP8266_4000)
+      ? section('memory', runRealMemory, realMemoryTables)
+      : section('memory', runMemory, memoryTables),
     section('latency', () => runLatency({ samples: o.samples, provisions: o.provisions }), latencyTables),
     section('fleet', () => runFleet({ devices: o.devices, workers: o.workers, outageS: o.outageS, concurrency: PHONES_PER_WORKER }), fleetTables),
   ];
