@@ -46,6 +46,9 @@ export const STORAGE_FILES = {
   'edgent-portal': 'edgent-portal.js',
   'edgent-cloud': 'edgent-cloud.js',
   'edgent-store': 'edgent-store.js',
+  // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
+  // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
+  'edgent.ca': 'edgent-ca.der',
 };
 
 /**
@@ -93,6 +96,35 @@ function formAsset() {
   };
 }
 
+/** The root certificate shipped as the default `ca` (boards/certs/README.md), written as DER. */
+const CA = { source: 'boards/certs/isrg-root-x1.pem', fileName: 'edgent-ca.der' };
+
+/**
+ * The DER bytes of the one certificate in a PEM file (Espruino's `tls` takes one certificate, as DER).
+ * @param {string} pem
+ * @returns {Buffer}
+ */
+export function pemToDer(pem) {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) || [];
+  if (blocks.length !== 1) throw new Error(`expected one PEM certificate, found ${blocks.length}`);
+  const der = Buffer.from(blocks[0].replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+  if (der[0] !== 0x30) throw new Error('not a DER certificate (no ASN.1 SEQUENCE)');
+  return der;
+}
+
+/**
+ * Emits the shipped root certificate, as DER, as an asset of the bundle it is attached to.
+ * @returns {import('rollup').Plugin}
+ */
+function caAsset() {
+  return {
+    name: 'edgent-ca',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: CA.fileName, source: pemToDer(readFileSync(CA.source, 'latin1')) });
+    },
+  };
+}
+
 /** The TypeScript the build compiles. */
 const SOURCES = ['lib/**/*.ts', 'boards/**/*.ts', 'examples/**/*.ts', 'types/**/*.ts'];
 
@@ -136,7 +168,7 @@ const check = espruinoCheck({ budget: 'size-budget.json', expect: BUNDLES.map((b
 
 export default BUNDLES.map((bundle, i) => {
   const options = bundleOptions(bundle, { check });
-  if (i === 0) options.plugins.push(formAsset());
+  if (i === 0) options.plugins.push(formAsset(), caAsset());
   if (bundle.board || bundle.module) options.plugins.push(manifestAsset(bundle));
   return options;
 });

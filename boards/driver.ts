@@ -8,6 +8,8 @@
  * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
  *   the ports' words (pure functions in `boards/mapping.ts`).
  * - HTTP requests and responses are Espruino's own objects, passed through.
+ * - TLS connections pass a `ca`: the product's PEM `tlsCa` decoded to DER, or
+ *   else the Storage file `CA_FILE` as it is; none only for `ca: false`.
  * - A board has one radio, one button and one LED, and firmware builds its
  *   ports once: the port methods are module-level functions over the board's
  *   state below (on Espruino a function nested in a factory costs about twice
@@ -26,6 +28,11 @@ import { BoardProfile, LedSpec } from './profiles';
 export const BUTTON_DEBOUNCE_MS = 25;
 /** PWM frequency for dimmed LEDs, Hz. */
 export const LED_PWM_HZ = 1000;
+/**
+ * Storage file with the DER certificate the cloud's TLS certificate must chain
+ * to when the product sets no `tlsCa` (the build writes ISRG Root X1 there).
+ */
+export const CA_FILE = 'edgent.ca';
 
 /** The board's state: set by `createBoard`. */
 let chip = '';
@@ -199,9 +206,14 @@ const netPort: NetPort = {
       h.onClose();
     }
     try {
-      // Espruino's tls takes the CA as the certificate's decoded (DER) bytes.
+      // Espruino's tls takes the CA as the DER bytes of one certificate (PEM text: "Invalid format").
+      // The shipped root is DER in Storage: a memory-mapped string, never copied into RAM.
       const options: { host: string; port: number; ca?: string } = { host: o.host, port: o.port };
-      if (o.tls && o.ca) options.ca = atob(pemBody(o.ca));
+      if (o.tls && o.ca !== false) {
+        options.ca = o.ca ? atob(pemBody(o.ca)) : require('Storage').read(CA_FILE);
+        // No CA file: fail as a TLS error rather than connect unverified.
+        if (!options.ca) throw new Error('tls: no CA file');
+      }
       sock = require(o.tls ? 'tls' : 'net').connect(options, function () {
         if (!closed) h.onConnect();
       });

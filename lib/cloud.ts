@@ -24,6 +24,8 @@
  *   `onEvent` and `onWrite` are caught and logged.
  * - Values are byte strings (UTF-8 bytes on the board). Writes while offline
  *   return false; nothing is queued. Logs show only the first 4 token chars.
+ * - The target's `ca` goes to the socket as it is; with `ca: false` over TLS
+ *   every connection logs one warning line (the certificate is not verified).
  * - NetPort callbacks must not fire synchronously inside `net.connect`.
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
@@ -339,6 +341,7 @@ function connect(this: Client, t?: CloudTarget): void {
     c._tm = c._o.clock.setTimeout(data, Math.max(next - now, 10));
   }
   call(c, c._o.log, 'cloud: connecting ' + c._h + ':' + c._pt + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
+  if (t.tls && t.ca === false) call(c, c._o.log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
   c._tm = c._o.clock.setTimeout(data, CONNECT_TIMEOUT_MS);
   try {
     c._s = c._o.net.connect({ host: c._h, port: c._pt, tls: t.tls, ca: t.ca }, {

@@ -37,11 +37,15 @@ export interface EdgentOptions {
   /** Connect to the cloud over TLS. @default whether the board has TLS */
   tls?: boolean;
   /**
-   * PEM certificate of the CA the cloud's TLS certificate must chain to. Without
-   * it the certificate is not verified (Espruino's default), which a network
-   * attacker could exploit; products should set it. @default none
+   * The CA the cloud's TLS certificate must chain to: one PEM certificate (a
+   * private server's own CA; the product holds the string), replacing the
+   * board's default, the ISRG Root X1 the firmware ships in the Storage file
+   * `edgent.ca`. `false` turns verification off (a local test server): the
+   * device then logs a warning at every connect. A certificate that does not
+   * verify fails the connection with error 711.
+   * @default the shipped root (Storage `edgent.ca`)
    */
-  tlsCa?: string;
+  tlsCa?: string | false;
   /** Cloud heartbeat in seconds. @default 40 */
   heartbeatS?: number;
   /** Largest message body accepted from the cloud. @default 1024 */
@@ -97,7 +101,11 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
   check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
   check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
-  check(opts.tlsCa === undefined || opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----') >= 0, 'tlsCa (a PEM certificate)');
+  // Espruino's tls takes one certificate: a bundle would silently trust only its first. No local
+  // variables for this: on the board they stayed in RAM with the device (6 JsVars measured).
+  check(opts.tlsCa === undefined || opts.tlsCa === false || (typeof opts.tlsCa === 'string' &&
+    opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----') >= 0 &&
+    opts.tlsCa.indexOf('-----BEGIN CERTIFICATE-----') === opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----')), 'tlsCa (one PEM certificate, or false)');
   const ssid = apSsid({ prefix: prefix, templateName: opts.templateName, chipId: hw.system.chipId() });
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
   const mo: MachineOptions = {

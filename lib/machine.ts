@@ -92,8 +92,8 @@ export interface MachineOptions {
   apPassword: string;
   /** Use TLS for the cloud. */
   tls: boolean;
-  /** PEM certificate the cloud's TLS certificate must chain to; absent = not verified. */
-  tlsCa?: string;
+  /** PEM certificate the cloud's TLS certificate must chain to; absent = the board's default CA; false = not verified. */
+  tlsCa?: string | false;
   /** Cloud heartbeat in seconds (the cloud client's default when absent). */
   heartbeatS?: number;
   /** Largest message body accepted from the cloud (the cloud client's default when absent). */

@@ -213,11 +213,12 @@ export interface NetPort {
   /** True if the board can open TLS connections. */
   tls: boolean;
   /**
-   * Opens a connection to `host:port`, over TLS if `tls` is set. With `ca`
-   * (a PEM certificate) the server's certificate must chain to it; without,
-   * it is not verified (Espruino's default).
+   * Opens a connection to `host:port`, over TLS if `tls` is set. The server's
+   * certificate must chain to `ca` (a PEM certificate) or, without `ca`, to
+   * the board's default CA; `ca: false` connects without verifying it. A
+   * failed verification is an `onError('tls')`.
    */
-  connect(opts: { host: string; port: number; tls: boolean; ca?: string }, handlers: SocketHandlers): Socket;
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, handlers: SocketHandlers): Socket;
 }
 
 /** Key-value flash (Espruino `Storage`): whole files by name. */

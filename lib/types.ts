@@ -126,8 +126,8 @@ export interface CloudTarget {
   tls: boolean;
   /** Device AuthToken (32 chars). */
   token: string;
-  /** PEM certificate the cloud's TLS certificate must chain to; absent = not verified. */
-  ca?: string;
+  /** PEM certificate the cloud's TLS certificate must chain to; absent = the board's default CA; false = not verified. */
+  ca?: string | false;
 }
 
 /** What the cloud link reports to the state machine. */

@@ -11,11 +11,17 @@
  *   reads) with a small product firmware generated from the template id/name
  *   and firmware version as boot code.
  * - The device's cloud connections (`blynk.cloud` or any host, ports 80/8080
- *   and 443/9443) are routed to a simulated cloud on loopback.
+ *   and 443/9443) are routed to a simulated cloud on loopback. Its TLS
+ *   certificate is issued by a test CA, not a public one, so by default the
+ *   Storage file `edgent.ca` (the firmware's default CA, ISRG Root X1 as
+ *   shipped) is installed holding that test CA instead (`storageCa`), the way
+ *   a fleet on a private cloud would be flashed; `storageCa: 'shipped'`
+ *   installs the manifest's file unchanged.
  * - State and LED are read from what the device prints and drives: the
  *   machine's `OLD => NEW` lines and the LED pin / pixel.
  */
 
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { createBoard, createRadio, VirtualBoard, VirtualRadio } from './espruino';
@@ -24,11 +30,14 @@ import { createStore } from '../lib/store';
 import { ConfigRecord, State } from '../lib/types';
 import { defaultRecord } from '../lib/record';
 import { chipManifest, LIBRARY_MANIFEST, readDeployment } from './manifest';
+import { TEST_CA } from './cloud';
 
 /** Where the build writes the bundles. */
 export const DIST = resolve(__dirname, '..', 'dist');
 /** Storage name of the library module (what `require('espruino-edgent')` finds). */
 export const MODULE_FILE = 'espruino-edgent';
+/** Storage name of the firmware's default CA certificate (boards/driver.ts `CA_FILE`), DER bytes. */
+export const CA_STORAGE = 'edgent.ca';
 
 /** Product settings baked into generated firmware. */
 export interface ProductFirmware {
@@ -38,8 +47,8 @@ export interface ProductFirmware {
   templateName: string;
   /** Firmware version. */
   fwVersion: string;
-  /** PEM certificate the cloud's TLS certificate must chain to. @default none */
-  tlsCa?: string;
+  /** The product's `tlsCa`: a PEM certificate, or false (not verified). @default none (the board's `edgent.ca`) */
+  tlsCa?: string | false;
 }
 
 /** Where the device's cloud connections go on the host. */
@@ -79,6 +88,20 @@ export interface SimDeviceOptions {
   dist?: string;
   /** Device console lines. */
   log?: (line: string) => void;
+  /**
+   * What the Storage file `edgent.ca` holds when the manifest lists it: a PEM
+   * certificate (written as DER, as the build writes the shipped root),
+   * `'shipped'` for the manifest's own file, `'none'` to leave the file out.
+   * @default the simulated cloud's test CA (`TEST_CA`)
+   */
+  storageCa?: string | 'shipped' | 'none';
+}
+
+/** The DER bytes (a byte string) of a PEM certificate. */
+export function pemToDer(pem: string): string {
+  const m = /-----BEGIN CERTIFICATE-----([^-]+)-----END CERTIFICATE-----/.exec(pem);
+  if (!m) throw new Error('not a PEM certificate');
+  return Buffer.from(m[1].replace(/\s/g, ''), 'base64').toString('latin1');
 }
 
 /** Generates product firmware (boot code) that uses the library module. */
@@ -87,7 +110,7 @@ export function productFirmware(chip: 'ESP32' | 'ESP8266', p: ProductFirmware): 
   return [
     `var edgent = require(${JSON.stringify(MODULE_FILE)});`,
     'edgent.runAtBoot(function () {',
-    `  var d = edgent.createEdgent({ templateId: ${JSON.stringify(p.templateId)}, templateName: ${JSON.stringify(p.templateName)}, fwVersion: ${JSON.stringify(p.fwVersion)}${p.tlsCa ? `, tlsCa: ${JSON.stringify(p.tlsCa)}` : ''} }, edgent.createBoard(edgent.${board}));`,
+    `  var d = edgent.createEdgent({ templateId: ${JSON.stringify(p.templateId)}, templateName: ${JSON.stringify(p.templateName)}, fwVersion: ${JSON.stringify(p.fwVersion)}${p.tlsCa !== undefined ? `, tlsCa: ${JSON.stringify(p.tlsCa)}` : ''} }, edgent.createBoard(edgent.${board}));`,
     "  d.onStateChange(function (s) { if (s === 'RUNNING') d.virtualWrite(1, 'hello'); });",
     '  d.onVirtualWrite(function (pin, v) { if (pin === 0) d.virtualWrite(1, v[0]); });',
     '  d.start();',
@@ -146,7 +169,8 @@ export class SimDevice extends EventEmitter {
 
   /**
    * Writes what the deployment manifest lists into flash, like `npm run flash` does on hardware:
-   * every Storage file, and its boot code (or, with `product`, the generated product firmware).
+   * every Storage file (`edgent.ca` as `storageCa` says), and its boot code (or, with `product`,
+   * the generated product firmware).
    * Throws, naming the file, when the manifest or a file it names is missing or is for another chip.
    */
   install(): void {
@@ -156,7 +180,11 @@ export class SimDevice extends EventEmitter {
     if (board !== null && !board.toUpperCase().startsWith(chip)) throw new Error(`deployment manifest ${d.file} is for ${board}, not ${chip}`);
     const bootCode = product ? productFirmware(chip, product) : d.bootCode;
     if (bootCode === null) throw new Error(`deployment manifest ${d.file} has no boot code ("bootCode": null): give the device a product firmware`);
-    for (const f of d.storage) this.board.storage.write(f.name, f.data);
+    const ca = this.opts.storageCa === undefined ? readFileSync(TEST_CA, 'latin1') : this.opts.storageCa;
+    for (const f of d.storage) {
+      if (f.name !== CA_STORAGE || ca === 'shipped') this.board.storage.write(f.name, f.data);
+      else if (ca !== 'none') this.board.storage.write(f.name, pemToDer(ca));
+    }
     this.board.setBootCode(bootCode);
   }
 

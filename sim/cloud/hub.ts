@@ -11,6 +11,8 @@
  *   `rtc <unix seconds>`; HARDWARE `vw pin values…` stores the pin value;
  *   HARDWARE_SYNC `vr pin…` (or an empty body: every pin) sends the stored
  *   values back as HARDWARE `vw`. Other message types → RESPONSE 2.
+ * - Every accepted connection is logged (`device connection (tls)`: over TLS
+ *   once the handshake is done), before any of its frames.
  * - msg id 0 from a device closes its connection. Idle connections (nothing
  *   received for 2 × h-beat + 5 s) are closed.
  *
@@ -138,6 +140,8 @@ export class Hub implements CloudApi {
   attach(sock: Socket, tls: boolean): void {
     const c = new Conn(sock, tls);
     this.conns.add(c);
+    // Over TLS only after a completed handshake: before this line no frame can arrive.
+    this.log(`device connection (${tls ? 'tls' : 'tcp'})`);
     sock.setNoDelay(true);
     sock.setTimeout((2 * DEFAULT_HEARTBEAT_S + 5) * 1000);
     sock.on('timeout', () => {

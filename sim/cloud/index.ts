@@ -3,7 +3,8 @@
  *
  * `createCloudServer(opts)` serves, on loopback only:
  * - the device protocol (contract §6) on a plain TCP port and a TLS port
- *   (self-signed test certificate from `sim/cloud/certs/`, CN `blynk.cloud`);
+ *   (test certificate from `sim/cloud/certs/`, CN `blynk.cloud`, issued by
+ *   the test CA `TEST_CA`: not a public CA);
  * - a JSON HTTP API for the phone's side and for tests.
  * Port 0 (the default) picks a free port; `ports` reports the chosen ones after
  * `start()`. The same operations are available in process as `api`.
@@ -86,6 +87,10 @@ export interface CloudServer {
 
 /** Path of the shipped test certificate directory. */
 export const CERT_DIR = join(__dirname, 'certs');
+/** The test CA that issued the simulated cloud's TLS certificate (PEM file): what a device must trust. */
+export const TEST_CA = join(CERT_DIR, 'ca.pem');
+/** A CA that did not issue it (PEM file): a device trusting only this one refuses the cloud. */
+export const OTHER_CA = join(CERT_DIR, 'other-ca.pem');
 
 const LOOPBACK = ['127.0.0.1', '::1', 'localhost'];
 

@@ -14,8 +14,17 @@
  *   {code:-13, message:'SSL handshake failed'};
  * - when the joined AP goes down or the station disconnects, open sockets get
  *   'error' {code:-9, message:'connection reset'} then 'close'(true);
- * - TLS does not verify the server certificate unless `ca` is given (Espruino's
- *   default); `servername` is the original host.
+ * - TLS: `ca` is the DER bytes of one certificate, as Espruino takes it; a
+ *   `ca` that is not DER (PEM text, say) throws, as Espruino's "HTTPS init
+ *   failed! mbedtls_x509_crt_parse of 'ca': Invalid format" does. With a `ca`
+ *   the server's certificate must chain to it (and name the host), else the
+ *   handshake fails; without, it is not verified. `servername` is the
+ *   original host.
+ * - Not like the real interpreter: Espruino 2v29 (libs/network/network.c)
+ *   parses `ca` but runs mbedtls with MBEDTLS_SSL_VERIFY_NONE, so on a board
+ *   the handshake completes whatever the certificate. The simulated board
+ *   verifies, as the `ca` option promises: what the library does with a
+ *   refused certificate is tested here, not whether the firmware checks it.
  */
 import net from 'net';
 import tls from 'tls';
@@ -76,6 +85,10 @@ export class SocketHost {
     if (!opts || typeof opts !== 'object') throw new Error(`Expecting Options to be an Object but it was ${typeof options}`);
     if (cb !== undefined && !realm.isFunction(cb)) throw new Error(`Expecting Callback Function but got ${typeof cb}`);
     const host = opts.host === undefined ? 'localhost' : String(opts.host);
+    // A DER certificate is an ASN.1 SEQUENCE (0x30); mbedtls refuses anything else here.
+    if (secure && opts.ca !== undefined && String(opts.ca).charCodeAt(0) !== 0x30) {
+      throw new Error("HTTPS init failed! mbedtls_x509_crt_parse of 'ca': Invalid format");
+    }
     const port = Number(opts.port) || (secure ? 443 : 0);
     let sock: net.Socket | null = null;
     let connected = false;

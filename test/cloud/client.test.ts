@@ -812,6 +812,26 @@ describe('cloud client', () => {
     });
   });
 
+  describe('certificate verification', () => {
+    it('passes the target ca to every connection; with ca false, one warning line per TLS connection', () => {
+      const { net, logs } = setup();
+      const warn = (l: string) => /WARNING: TLS certificate not verified/.test(l);
+      login(200, Object.assign({}, TARGET, { ca: false as const }));
+      assert.equal(net.last.ca, false);
+      assert.equal(logs.filter(warn).length, 1);
+      net.last.receive(encode(41, 3, ['fra1.blynk.cloud', 443]));
+      net.last.accept();
+      assert.equal(net.last.ca, false, 'the redirect keeps the target');
+      assert.equal(logs.filter(warn).length, 2);
+      login(200, Object.assign({}, TARGET, { ca: 'PEM' }));
+      assert.equal(net.last.ca, 'PEM');
+      login(200, TARGET);
+      assert.equal(net.last.ca, undefined);
+      login(200, Object.assign({}, TARGET, { tls: false, port: 80, ca: false as const }));
+      assert.equal(logs.filter(warn).length, 2, 'no warning: verified, or not TLS');
+    });
+  });
+
   describe('token redaction', () => {
     it('never logs more than the first 4 token characters', () => {
       const { net, cloud, logs } = setup();

@@ -109,7 +109,7 @@ describe('interop over loopback', function () {
       it(`logs in over ${tls ? 'TLS' : 'TCP'}, its pin write shows up in the HTTP API, and a cloud write reaches it`, async () => {
         const { token } = cloud.api.issueToken({ user, org, template: 'TMPLjs' });
         const connector = tls
-          ? new BlynkLib.SslClient({ addr: '127.0.0.1', port: cloud.ports.tls, ca: [join(__dirname, '../../sim/cloud/certs/cert.pem')], servername: 'blynk.cloud' })
+          ? new BlynkLib.SslClient({ addr: '127.0.0.1', port: cloud.ports.tls, ca: [join(__dirname, '../../sim/cloud/certs/ca.pem')], servername: 'blynk.cloud' })
           : new BlynkLib.TcpClient({ addr: '127.0.0.1', port: cloud.ports.tcp });
         const b = await run(connector, token);
         const [dev] = cloud.api.listDevices(org);

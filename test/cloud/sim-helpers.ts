@@ -10,8 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, encodeResponse, WireFrame } from './wire';
 
-/** The simulated cloud's test certificate (trusted by the test clients). */
-export const TEST_CA = readFileSync(join(__dirname, '../../sim/cloud/certs/cert.pem'));
+/** The test CA that issued the simulated cloud's certificate (trusted by the test clients). */
+export const TEST_CA = readFileSync(join(__dirname, '../../sim/cloud/certs/ca.pem'));
 
 const open = new Set<Socket>();
 

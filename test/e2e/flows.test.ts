@@ -226,7 +226,7 @@ for (const chip of ['ESP32', 'ESP8266'] as const) {
       await other.start();
       try {
         const port = chip === 'ESP32' ? other.ports.tls : other.ports.tcp;
-        await http('POST', `${w.api}/api/faults`, { type: 'redirect', host: 'other.example', port });
+        await http('POST', `${w.api}/api/faults`, { type: 'redirect', host: 'fra1.blynk.cloud', port });
         let there: any = null;
         for (let i = 0; i < 200 && !(there && there.online); i++) {
           await w.clock.tickAsync(50);
@@ -234,7 +234,7 @@ for (const chip of ['ESP32', 'ESP8266'] as const) {
           there = t.device === null ? null : other.api.getDevice(t.device as number);
         }
         assert.ok(there && there.online, w.dev.board.console.slice(-6).join('\n'));
-        assert.ok(w.dev.board.console.includes(`cloud: connecting other.example:${port}${chip === 'ESP32' ? ' tls' : ''} token ${token.slice(0, 4)}...`));
+        assert.ok(w.dev.board.console.includes(`cloud: connecting fra1.blynk.cloud:${port}${chip === 'ESP32' ? ' tls' : ''} token ${token.slice(0, 4)}...`));
         assert.equal(w.dev.state, 'RUNNING');
       } finally {
         await other.stop();

@@ -23,6 +23,8 @@ export const HOME: VirtualAp = { ssid: 'Home', password: 'correct horse', rssi: 
 /** One test's cloud, device and clock. */
 export interface World {
   cloud: CloudServer;
+  /** Every line the cloud logged (TLS handshakes it refused, logins, devices online). */
+  cloudLog: string[];
   dev: SimDevice;
   clock: sinon.SinonFakeTimers;
   /** The cloud's HTTP API base URL. */
@@ -53,7 +55,14 @@ export interface WorldOptions extends Partial<SimDeviceOptions> {
 
 /** Builds and (by default) boots a world. */
 export async function world(o: WorldOptions): Promise<World> {
-  const cloud = createCloudServer({ dataFile: o.cloudData, log: process.env.E2E_CLOUD_LOG ? (l) => console.log('CLOUD', Date.now() % 10000000, l) : undefined });
+  const cloudLog: string[] = [];
+  const cloud = createCloudServer({
+    dataFile: o.cloudData,
+    log: (l) => {
+      cloudLog.push(l);
+      if (process.env.E2E_CLOUD_LOG) console.log('CLOUD', Date.now() % 10000000, l);
+    }
+  });
   await cloud.start();
   const api = `http://127.0.0.1:${cloud.ports.http}`;
   const dev = createSimDevice(Object.assign({
@@ -101,6 +110,7 @@ export async function world(o: WorldOptions): Promise<World> {
   return {
     join,
     cloud,
+    cloudLog,
     dev,
     clock,
     api,

@@ -24,7 +24,7 @@ export class FakeSocket implements Socket {
     readonly port: number,
     readonly tls: boolean,
     readonly handlers: SocketHandlers,
-    readonly ca?: string
+    readonly ca?: string | false
   ) {}
 
   /** Socket.write: records the bytes. Writes after close are recorded in `lateWrites`. */
@@ -92,7 +92,7 @@ export class FakeNet implements NetPort {
   constructor(public tls = true) {}
 
   /** NetPort.connect: records a new FakeSocket and returns it. */
-  connect(opts: { host: string; port: number; tls: boolean; ca?: string }, handlers: SocketHandlers): Socket {
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, handlers: SocketHandlers): Socket {
     const s = new FakeSocket(opts.host, opts.port, opts.tls, handlers, opts.ca);
     this.sockets.push(s);
     return s;

@@ -164,5 +164,11 @@ describe('sim network', () => {
       await waitFor(() => events().length === 2);
       assert.deepEqual(events(), ['error -13 SSL handshake failed', 'close true']);
     });
+
+    it("tls takes ca as DER bytes: PEM text throws Espruino's 'Invalid format'", () => {
+      const pem = "'-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n'";
+      ev(`E_ = []; try { require('tls').connect({host: 'blynk.cloud', port: 443, ca: ${pem}}); } catch (e) { E_.push(e.message); }`);
+      assert.deepEqual(events(), ["HTTPS init failed! mbedtls_x509_crt_parse of 'ca': Invalid format"]);
+    });
   });
 });

@@ -95,6 +95,23 @@ describe('build pipeline', () => {
     await assert.rejects(build(CLEAN, checkPlugin({})), /out\.js: no entry in the size budget/);
   });
 
+  it('ships the root certificate as DER in Storage edgent.ca of every manifest, and the driver reads that file', async function () {
+    const dist = path.join(ROOT, 'dist');
+    if (!fs.existsSync(path.join(dist, 'edgent-ca.der'))) this.skip();
+    const { pemToDer, STORAGE_FILES, BUNDLES } = await import(pathToFileURL(path.join(ROOT, 'rollup.config.mjs')).href);
+    const der: Buffer = pemToDer(fs.readFileSync(path.join(ROOT, 'boards/certs/isrg-root-x1.pem'), 'latin1'));
+    assert.equal(der.length, 1391);
+    assert.deepEqual(fs.readFileSync(path.join(dist, 'edgent-ca.der')), der);
+    assert.equal(STORAGE_FILES['edgent.ca'], 'edgent-ca.der');
+    for (const b of BUNDLES as Array<{ file: string; board?: string; module?: string }>) {
+      if (!b.board && !b.module) continue;
+      const m = JSON.parse(fs.readFileSync(path.join(ROOT, b.file.replace(/\.js$/, '.files.json')), 'utf8'));
+      assert.equal(m.storage['edgent.ca'], 'edgent-ca.der', b.file);
+    }
+    assert.ok(fs.readFileSync(path.join(dist, 'esp32.js'), 'latin1').includes('require("Storage").read("edgent.ca")'));
+    assert.throws(() => pemToDer('no certificate'), /expected one PEM certificate, found 0/);
+  });
+
   it('leaves a dist/edgent-core.js that passes the check', function () {
     const file = path.join(ROOT, 'dist/edgent-core.js');
     if (!fs.existsSync(file)) this.skip();

@@ -23,6 +23,8 @@ import { SWITCH_DELAY_MS } from '../../lib/machine';
 
 const TOKEN = 'Zx9_Yw8-Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0';
 const OPTS: EdgentOptions = { templateId: 'TMPL4abcd123', templateName: 'My Device', fwVersion: '0.1.0' };
+/** One PEM certificate (the body is not checked here). */
+const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function rig() {
   const hw: any = {
@@ -61,9 +63,14 @@ describe('createEdgent', () => {
     const hw = rig() as unknown as Hardware;
     const bad: Array<Partial<EdgentOptions>> = [
       { templateId: '' }, { templateName: '' }, { fwVersion: '' }, { apPrefix: 'Bad-Prefix!' },
-      { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }, { tlsCa: 'not a certificate' }
+      { apPrefix: 'x'.repeat(21) }, { apPassword: 'short' }, { apPassword: 'p'.repeat(64) }, { tlsCa: 'not a certificate' },
+      { tlsCa: PEM + PEM }, { tlsCa: true as unknown as string }, { tlsCa: '' }
     ];
     for (const b of bad) assert.throws(() => createEdgent(Object.assign({}, OPTS, b), hw), TypeError, JSON.stringify(b));
+  });
+
+  it('accepts tlsCa as one PEM certificate or false', () => {
+    for (const tlsCa of [PEM, '\r\n' + PEM.replace(/\n/g, '\r\n'), false]) createEdgent(Object.assign({}, OPTS, { tlsCa }), rig() as unknown as Hardware);
   });
 
   it('keeps each mode module loaded only while its mode runs', () => {
@@ -209,20 +216,21 @@ describe('createEdgent', () => {
     assert.equal(dev.state(), 'WAIT_CONFIG');
   });
 
-  it('tlsCa reaches the TLS connection; plain TCP never carries it', () => {
-    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
-    for (const tls of [true, false]) {
-      const hw = rig();
-      hw.net = new FakeNet(tls);
-      dev = createEdgent(Object.assign({}, OPTS, { tlsCa: pem }), hw as unknown as Hardware);
-      dev.start();
-      hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
-      clock.tick(SWITCH_DELAY_MS);
-      hw.wifi.finishJoin(null);
-      assert.equal(hw.net.last.tls, tls);
-      assert.equal(hw.net.last.ca, tls ? pem : undefined);
-      dev.stop();
-      dev = null;
+  it('tlsCa reaches the TLS connection (a PEM, false, or absent for the board default); plain TCP never carries it', () => {
+    for (const tlsCa of [PEM, false, undefined]) {
+      for (const tls of [true, false]) {
+        const hw = rig();
+        hw.net = new FakeNet(tls);
+        dev = createEdgent(Object.assign({}, OPTS, { tlsCa }), hw as unknown as Hardware);
+        dev.start();
+        hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+        clock.tick(SWITCH_DELAY_MS);
+        hw.wifi.finishJoin(null);
+        assert.equal(hw.net.last.tls, tls);
+        assert.equal(hw.net.last.ca, tls ? tlsCa : undefined, `tlsCa ${String(tlsCa)}, tls ${tls}`);
+        dev.stop();
+        dev = null;
+      }
     }
   });
 
