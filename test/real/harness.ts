@@ -19,6 +19,7 @@
  * `STANDIN REBOOT`, then `E.reboot()` prints `Not implemented` and the process
  * exits).
  */
+import { crc32 as crc32Bytes } from '../../sim/espruino/host';
 import { ChildProcess, spawn } from 'child_process';
 import * as dgram from 'dgram';
 import * as fs from 'fs';
@@ -153,25 +154,13 @@ export function skipUnlessInterpreter(chip: Chip): void {
   });
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
 /**
  * CRC-32 as zlib computes it (what `E.CRC32` returns, modulo 2^32).
  *
  * @returns the checksum as an unsigned 32-bit number
  */
 export function crc32(data: Buffer): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 255] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
+  return crc32Bytes(data.toString('latin1'));
 }
 
 /** A Storage file of a deployment, with its bytes. */

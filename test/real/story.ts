@@ -648,6 +648,13 @@ export function summaryLine(f: StoryFigures): string {
   return s;
 }
 
+/** `e` with the interpreter's log tail appended (once). */
+function withTail(e: unknown, story: Story): Error {
+  const err = e as Error;
+  if (err.message.indexOf('--- interpreter log') < 0) err.message += '\n' + story.tail();
+  return err;
+}
+
 /**
  * The whole story on one interpreter directory: boot into WAIT_CONFIG and the
  * portal, online, the `vw` round trip, a reboot straight to RUNNING, a factory
@@ -661,9 +668,7 @@ export async function runStory(chip: Chip, o: StoryOptions = {}): Promise<StoryF
     for (const step of storySteps(chip)) await step.run(story);
     return story.result();
   } catch (e) {
-    const err = e as Error;
-    if (err.message.indexOf('--- interpreter log') < 0) err.message += '\n' + story.tail();
-    throw err;
+    throw withTail(e, story);
   } finally {
     await story.close();
   }
@@ -724,9 +729,7 @@ export async function runFailure(chip: Chip, kind: 'token' | 'password', o: Stor
     story.noErrors(kind);
     return { chip, kind, lastError: Number(info.last_error), states: story.states(0), rebooted, waitConfig, ms: Date.now() - t0 };
   } catch (e) {
-    const err = e as Error;
-    if (err.message.indexOf('--- interpreter log') < 0) err.message += '\n' + story.tail();
-    throw err;
+    throw withTail(e, story);
   } finally {
     await story.close();
   }
