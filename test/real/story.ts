@@ -22,13 +22,20 @@
  * no other firmware serving those ports meanwhile.
  */
 import { strict as assert } from 'assert';
+import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
 import { Chip, RealBoard, assertPortsFree, interpreterPath, readManifest, standinBaseline, standins } from './harness';
 import { StandinConfig, standinStation } from './standins';
-import { CloudServer, createCloudServer } from '../../sim/cloud';
+import { CloudServer, createCloudServer, TEST_CA } from '../../sim/cloud';
 import { issueToken, signIn } from '../../sim/phone';
 import { apSsid, DEFAULT_AP_PREFIX } from '../../lib/apname';
+
+/** The DER bytes of a PEM certificate file (what Espruino's `ca` takes). */
+export function der(file: string): Buffer {
+  const pem = fs.readFileSync(file, 'latin1');
+  return Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
+}
 
 /** The built firmware manifests and files. */
 export const DIST = path.resolve(__dirname, '../../dist');
@@ -406,6 +413,9 @@ export class Story {
     await this.board.start({ chip: this.chip, files: standins(this.chip, this.world) });
     const from = this.board.mark();
     await this.board.deploy(this.manifest());
+    // The simulated cloud's certificate chains to the test CA, not to the shipped root: trust it the way
+    // a product with its own server would (the firmware reads edgent.ca when it connects).
+    if (this.chip === 'ESP32') await this.board.writeFile('edgent.ca', der(TEST_CA));
     await this.reach('WAIT_CONFIG', from);
     assert.deepEqual(this.states(from), ['BOOT => WAIT_CONFIG']);
     this.figures.total = (await this.board.memoryInfo()).total;

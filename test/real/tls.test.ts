@@ -18,16 +18,10 @@
  * Skipped unless ESPRUINO_ESP32 names the interpreter (`npm run build` first).
  */
 import { strict as assert } from 'assert';
-import * as fs from 'fs';
 import { skipUnlessInterpreter } from './harness';
-import { Story } from './story';
+import { Story, der } from './story';
 import { OTHER_CA, TEST_CA } from '../../sim/cloud';
 
-/** The DER bytes of a PEM certificate file. */
-function der(file: string): Buffer {
-  const pem = fs.readFileSync(file, 'latin1');
-  return Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64');
-}
 
 /** The simulated cloud's TLS port, from the story's `/config` query. */
 function tlsPort(story: Story): number {
