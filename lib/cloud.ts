@@ -1,5 +1,5 @@
 /**
- * Blynk cloud client (contract §6) for the state machine's `CloudLink`: one
+ * Blynk cloud client (contract §6), driven by the state machine: one
  * attempt per `connect(target)`.
  *
  * - Login: HW_LOGIN id 1 with the token; RESPONSE 200/4 → sends the info

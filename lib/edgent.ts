@@ -1,8 +1,10 @@
 /**
- * The library's entry point: `createEdgent(options, hw)` wires the config
- * store, cloud client, portal, DNS, button and LED around the state machine,
- * on the ports of one board, and gives product code one small object:
- * lifecycle, state changes, reconfiguration and virtual pins.
+ * The library's entry point: `createEdgent(options, hw)` checks the product's
+ * options, names the access point, wires the button and LED to the device
+ * (`lib/machine.ts`, which loads the portal, cloud client and config store
+ * from their Storage modules as its states need them) on the ports of one
+ * board, and gives product code that device: lifecycle, state changes,
+ * reconfiguration and virtual pins.
  */
 
 import { Hardware, Undo } from './ports';

@@ -1,10 +1,8 @@
 /**
  * Shared vocabulary of the core: provisioning states, error codes, the
  * persisted configuration record, the requests the portal hands to the state
- * machine, and the interface of the cloud link the machine drives.
+ * machine, and what the cloud link connects to and reports.
  */
-
-import { Undo } from './ports';
 
 /** Provisioning states of the Edgent contract (`BOOT` is the initial pseudo-state). */
 export type State =
@@ -143,15 +141,3 @@ export type CloudEvent =
   | { type: 'offline'; reason: string }
   /** A console command from the cloud (`dbg` INTERNAL). */
   | { type: 'command'; command: 'reboot' | 'config start' | 'config erase' };
-
-/** The cloud client as the state machine drives it: one attempt per `connect`. */
-export interface CloudLink {
-  /** Starts one connection attempt (drops any current link first). */
-  connect(target: CloudTarget): void;
-  /** Drops the link; no further events until the next `connect`. */
-  disconnect(): void;
-  /** Sends a device metadata value (`meta set <key> <value>`) while online. */
-  setMeta(key: string, value: string): void;
-  /** Subscribes to link events. */
-  onEvent(fn: (ev: CloudEvent) => void): Undo;
-}
