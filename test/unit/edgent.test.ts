@@ -73,6 +73,22 @@ describe('createEdgent', () => {
     for (const tlsCa of [PEM, '\r\n' + PEM.replace(/\n/g, '\r\n'), false]) createEdgent(Object.assign({}, OPTS, { tlsCa }), rig() as unknown as Hardware);
   });
 
+  it('a mode module missing from flash: a clear log line and an error state, never an exception', () => {
+    const hw = rig();
+    const load = hw.modules.load;
+    hw.modules.load = (name: string) => {
+      if (name === 'edgent-portal') throw new Error('Module "edgent-portal" not found');
+      return load(name);
+    };
+    const d = createEdgent(OPTS, hw as unknown as Hardware);
+    dev = d;
+    assert.doesNotThrow(() => d.start());
+    assert.equal(d.state(), 'ERROR');
+    assert.equal(d.lastError(), 704);
+    assert.ok(hw.system.lines.some((l: string) => /config mode failed: .*edgent-portal.* not found/.test(l)), hw.system.lines.join('\n'));
+    assert.equal(hw.wifi.apUp, false, 'the access point is taken down again');
+  });
+
   it('keeps each mode module loaded only while its mode runs', () => {
     const hw = rig();
     const d = createEdgent(OPTS, hw as unknown as Hardware);
