@@ -70,7 +70,7 @@ describe('createEdgent', () => {
   });
 
   it('accepts tlsCa as one PEM certificate or false', () => {
-    for (const tlsCa of [PEM, '\r\n' + PEM.replace(/\n/g, '\r\n'), false]) createEdgent(Object.assign({}, OPTS, { tlsCa }), rig() as unknown as Hardware);
+    for (const tlsCa of [PEM, PEM.trim(), '\r\n' + PEM.replace(/\n/g, '\r\n'), false]) createEdgent(Object.assign({}, OPTS, { tlsCa }), rig() as unknown as Hardware);
   });
 
   it('a mode module missing from flash: a clear log line and an error state, never an exception', () => {
