@@ -17,6 +17,8 @@
  * - At most one timer runs, only while held. `start()` is idempotent and
  *   measures from the start if the button is already down; `stop()` removes
  *   the watch and the timer, and no callback fires after it.
+ * - A board has one button: the watcher's state is this module's, its steps
+ *   module-level functions (cheaper on the board than closures of a factory).
  */
 
 import { ButtonPort, ClockPort, TimerId, Undo } from './ports';
@@ -55,75 +57,88 @@ export interface Button {
   isHeld(): boolean;
 }
 
-/** Creates a button watcher; call `start()` to begin. */
-export function createButton(opts: ButtonOptions): Button {
-  const button = opts.button;
-  const clock = opts.clock;
-  const onHold = opts.onHold;
-  let undo: Undo | null = null;
-  let timer: TimerId | null = null;
-  let since = -1;
-  let stage: HoldStage = 'none';
+// The watcher's state (createButton sets it up; a board has one configuration button).
+let o: ButtonOptions;
+let undo: Undo | null = null;
+let timer: TimerId | null = null;
+let since = -1;
+let stage: HoldStage = 'none';
 
-  /** Forgets the current press: timer cleared, a shown hold stage ended. */
-  function drop(): void {
-    since = -1;
-    if (timer !== null) clock.clearTimeout(timer);
+/** Forgets the current press: timer cleared, a shown hold stage ended. */
+function drop(): void {
+  since = -1;
+  if (timer !== null) o.clock.clearTimeout(timer);
+  timer = null;
+  if (stage !== 'none') {
+    stage = 'none';
+    o.onHold!('none');
+  }
+}
+
+/** The hold reached the next stage (or the release edge was lost). */
+function onStage(): void {
+  timer = null;
+  // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
+  if (!o.button.isPressed()) return drop();
+  stage = stage === 'none' ? 'hint' : 'reset';
+  if (stage === 'hint') arm();
+  o.onHold!(stage);
+}
+
+/** Arms the timer of the next hold stage (only when someone shows the stages). */
+function arm(): void {
+  if (!o.onHold) return;
+  const ms = (stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (o.clock.now() - since);
+  timer = o.clock.setTimeout(onStage, ms > 0 ? ms : 0);
+}
+
+/** One debounced edge from the driver. */
+function onEdge(pressed: boolean): void {
+  const held = o.clock.now() - since;
+  const was = since;
+  drop();
+  if (!undo) return;
+  if (pressed) {
+    since = o.clock.now();
+    arm();
+  } else if (was < 0) {
+    return;
+  } else if (held >= RESET_HOLD_MS) {
+    o.onReset();
+  } else if (held >= PRESS_MIN_MS && o.onPress) {
+    o.onPress(held);
+  }
+}
+
+/** The watcher's methods (see `Button`): module-level functions, one object. */
+const watcher: Button = {
+  start: function () {
+    if (undo) return;
+    undo = o.button.watch(onEdge);
+    if (o.button.isPressed()) {
+      since = o.clock.now();
+      arm();
+    }
+  },
+  stop: function () {
+    if (undo) undo();
+    undo = null;
+    if (timer !== null) o.clock.clearTimeout(timer);
     timer = null;
-    if (stage !== 'none') {
-      stage = 'none';
-      onHold!('none');
-    }
+    since = -1;
+    stage = 'none';
+  },
+  isHeld: function () {
+    return since >= 0;
   }
+};
 
-  /** Arms the timer of the next hold stage (only when someone shows the stages). */
-  function arm(): void {
-    if (!onHold) return;
-    const ms = (stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (clock.now() - since);
-    timer = clock.setTimeout(function () {
-      timer = null;
-      // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
-      if (!button.isPressed()) return drop();
-      stage = stage === 'none' ? 'hint' : 'reset';
-      if (stage === 'hint') arm();
-      onHold(stage);
-    }, ms > 0 ? ms : 0);
-  }
-
-  return {
-    start: function () {
-      if (undo) return;
-      undo = button.watch(function (pressed) {
-        const held = clock.now() - since;
-        const was = since;
-        drop();
-        if (!undo) return;
-        if (pressed) {
-          since = clock.now();
-          arm();
-        } else if (was < 0) {
-          return;
-        } else if (held >= RESET_HOLD_MS) {
-          opts.onReset();
-        } else if (held >= PRESS_MIN_MS && opts.onPress) {
-          opts.onPress(held);
-        }
-      });
-      if (button.isPressed()) {
-        since = clock.now();
-        arm();
-      }
-    },
-    stop: function () {
-      if (undo) undo();
-      undo = null;
-      if (timer !== null) clock.clearTimeout(timer);
-      timer = null;
-      since = -1;
-      stage = 'none';
-    },
-    isHeld: function () {
-      return since >= 0;
-    }
-  };
+/**
+ * Creates the button watcher; call `start()` to begin. A board has one
+ * configuration button: a second call stops the first watcher and takes its place.
+ */
+export function createButton(opts: ButtonOptions): Button {
+  if (o) watcher.stop();
+  o = opts;
+  return watcher;
 }

@@ -13,6 +13,8 @@
  * - One self-rescheduling timer plays everything. Without an LED nothing runs.
  *   Before the first `setState` the LED is left alone (turned off if a hold
  *   ends before it); `stop()` turns it off and forgets the state.
+ * - A board has one LED: its state is this module's, the steps module-level
+ *   functions (cheaper on the board than closures of a factory).
  */
 
 import { ClockPort, LedPort, TimerId } from './ports';
@@ -80,62 +82,76 @@ export interface Indicator {
   stop(): void;
 }
 
-/** Creates the state indicator for `opts.led`. */
-export function createIndicator(opts: IndicatorOptions): Indicator {
-  const led = opts.led;
-  const clock = opts.clock;
-  let state: State | '' = '';
-  let hold: HoldStage = 'none';
-  let i = 0;
-  let timer: TimerId | null = null;
+// The indicator's state (createIndicator sets it up; a board has one status LED).
+let led: LedPort | undefined;
+let clock: ClockPort;
+let state: State | '' = '';
+let hold: HoldStage = 'none';
+let i = 0;
+let timer: TimerId | null = null;
 
-  /**
-   * Shows the current pattern's next beat or breathing step and arms the
-   * timer for the one after; `again` restarts the pattern from its start.
-   */
-  function step(again?: boolean): void {
-    if (again && timer !== null) clock.clearTimeout(timer);
-    timer = null;
-    if (!led) return;
-    if (again) i = 0;
-    const p = hold !== 'none' ? pattern(hold) : state ? pattern(state) || pattern('ERROR') : undefined;
-    if (!p) {
-      led.show(0, 0, 0);
-      return;
-    }
-    let k: number;
-    let ms: number;
-    if (p._b) {
-      k = i % 2 ? 0 : 1;
-      ms = p._b[i];
-      i = (i + 1) % p._b.length;
-    } else {
-      const n = Math.round(p._p! / BREATH_STEP_MS);
-      k = (1 - Math.cos((2 * Math.PI * i) / n)) / 2;
-      ms = BREATH_STEP_MS;
-      i = (i + 1) % n;
-    }
-    timer = clock.setTimeout(step, ms);
-    led.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
+/**
+ * Shows the current pattern's next beat or breathing step and arms the
+ * timer for the one after; `again` restarts the pattern from its start.
+ */
+function step(again?: boolean): void {
+  if (again && timer !== null) clock.clearTimeout(timer);
+  timer = null;
+  if (!led) return;
+  if (again) i = 0;
+  const p = hold !== 'none' ? pattern(hold) : state ? pattern(state) || pattern('ERROR') : undefined;
+  if (!p) {
+    led.show(0, 0, 0);
+    return;
   }
+  let k: number;
+  let ms: number;
+  if (p._b) {
+    k = i % 2 ? 0 : 1;
+    ms = p._b[i];
+    i = (i + 1) % p._b.length;
+  } else {
+    const n = Math.round(p._p! / BREATH_STEP_MS);
+    k = (1 - Math.cos((2 * Math.PI * i) / n)) / 2;
+    ms = BREATH_STEP_MS;
+    i = (i + 1) % n;
+  }
+  timer = clock.setTimeout(step, ms);
+  led.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
+}
 
-  return {
-    setState: function (s) {
-      if (s === state) return;
-      state = s;
-      if (hold === 'none') step(true);
-    },
-    setHold: function (stage) {
-      if (stage === hold) return;
-      hold = stage;
-      step(true);
-    },
-    stop: function () {
-      if (timer !== null) clock.clearTimeout(timer);
-      timer = null;
-      state = '';
-      hold = 'none';
-      if (led) led.show(0, 0, 0);
-    }
-  };
+/** The indicator's methods (see `Indicator`): module-level functions, one object. */
+const indicator: Indicator = {
+  setState: function (s) {
+    if (s === state) return;
+    state = s;
+    if (hold === 'none') step(true);
+  },
+  setHold: function (stage) {
+    if (stage === hold) return;
+    hold = stage;
+    step(true);
+  },
+  stop: function () {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = null;
+    state = '';
+    hold = 'none';
+    if (led) led.show(0, 0, 0);
+  }
+};
+
+/**
+ * Creates the state indicator for `opts.led`. A board has one status LED: a
+ * second call cancels the first indicator's timer and takes its place.
+ */
+export function createIndicator(opts: IndicatorOptions): Indicator {
+  if (timer !== null) clock.clearTimeout(timer);
+  timer = null;
+  led = opts.led;
+  clock = opts.clock;
+  state = '';
+  hold = 'none';
+  i = 0;
+  return indicator;
 }

@@ -1,8 +1,10 @@
 /**
  * The provisioning state machine of the Edgent contract, and the device it
- * runs: one scope holds the state, the stored record, the mode modules in use
- * and the product's handlers, because on the board every closure and every
- * object kept alive costs RAM.
+ * runs. A board runs one device: its state, the stored record, the mode
+ * modules in use and the product's handlers are this module's variables and
+ * its steps are module-level functions, because on the board every function
+ * nested in a factory costs more RAM than a module-level one (and pins the
+ * factory's scope), and every object kept alive costs RAM.
  *
  * - One transition table (`transitions`) maps each state's events to a target
  *   state or to a pseudo-target: `@retry` (another attempt after a backoff
@@ -28,9 +30,9 @@
  *   of devices does not come back in lock-step, nor later than it must).
  */
 
-import { Hardware, JoinFailure, Undo } from './ports';
+import { Hardware, JoinFailure, Undo, WifiEvent } from './ports';
 import {
-  CloudEvent, ConfigRecord, PortalRequest, State,
+  BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State,
   ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
   ERR_NET_AUTH, ERR_NET_NOT_FOUND, ERR_NET_NO_IP, ERR_NONE, ERR_TOKEN
 } from './types';
@@ -269,421 +271,474 @@ function removeFrom<T>(list: T[], fn: T): Undo {
   };
 }
 
-/**
- * Creates the device: the state machine with its resources. The state lives
- * in a few locals and one timer slot (a state waits for one thing at a time);
- * on Espruino every function that exists costs RAM, so callbacks are created
- * only when they are armed.
- */
-export function createMachine(o: MachineOptions): Machine {
-  const hw = o.hw;
-  const clock = hw.clock;
-  const wifi = hw.wifi;
+// The device's state (createMachine sets it up; one device per board).
+let o: MachineOptions;
+let hw: Hardware;
+let state: State = 'BOOT';
+// Bumped by every transition, retry, reboot and stop: callbacks of an older epoch are dropped.
+let epoch = 0;
+let timer: unknown = null;
+let idleTimer: unknown = null;
+let listeners: Array<(next: State, prev: State) => void> = [];
+let writers: Array<(pin: number, values: string[]) => void> = [];
+let started = false;
+let cfg: ConfigRecord;
+let committed = false;
+let fresh = false;
+let rebooting = false;
+let lastErr = ERR_NONE;
+let failCode = ERR_NONE;
+let attempts = 0;
+// 0: access point down, 1: starting, 2: up with the config-mode module running.
+let ap = 0;
+// The epoch in which the access point was asked for: its failure counts only if nothing moved on since.
+let apEpoch = 0;
+let mode: ConfigMode | null = null;
+let cloud: CloudClient | null = null;
+let queue: MachineEvent[] | null = null;
+let undoWifi: Undo | null = null;
+let jitterSeed = 0;
+
+/** Runs one call on the config store, which is in RAM only meanwhile. */
+function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
   const mods = hw.modules;
-  const log = hw.system.log;
-  let state: State = 'BOOT';
-  // Bumped by every transition, retry, reboot and stop: callbacks of an older epoch are dropped.
-  let epoch = 0;
-  let timer: unknown = null;
-  let idleTimer: unknown = null;
-  const listeners: Array<(next: State, prev: State) => void> = [];
-  const writers: Array<(pin: number, values: string[]) => void> = [];
-  let started = false;
-  let cfg: ConfigRecord = defaultRecord();
-  let committed = false;
-  let fresh = false;
-  let rebooting = false;
-  let lastErr = ERR_NONE;
-  let failCode = ERR_NONE;
-  let attempts = 0;
-  // 0: access point down, 1: starting, 2: up with the config-mode module running.
-  let ap = 0;
-  let mode: ConfigMode | null = null;
-  let cloud: CloudClient | null = null;
-  let queue: MachineEvent[] | null = null;
-  let undoWifi: Undo | null = null;
-  let jitterSeed = crc32(hw.system.chipId());
-
-  /** Runs one call on the config store, which is in RAM only meanwhile. */
-  function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
-    try {
-      const s: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: log });
-      return op === 'load' ? s.load() : op === 'save' ? s.save(arg) : s.erase(arg);
-    } catch (e) {
-      log('store: ' + e);
-      return op === 'load' ? defaultRecord() : 'failed';
-    } finally {
-      mods.unload(STORE_MODULE);
-    }
+  try {
+    const s: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log });
+    return op === 'load' ? s.load() : op === 'save' ? s.save(arg) : s.erase(arg);
+  } catch (e) {
+    hw.system.log('store: ' + e);
+    return op === 'load' ? defaultRecord() : 'failed';
+  } finally {
+    mods.unload(STORE_MODULE);
   }
+}
 
-  /** Saves `cfg` as it is; false (logged) when the flash refused it. */
-  function persist(): boolean {
-    const res = useStore('save', cfg);
-    if (res === 'saved' || res === 'unchanged') return true;
-    log('config save failed: ' + res);
-    return false;
-  }
+/** Saves `cfg` as it is; false (logged) when the flash refused it. */
+function persist(): boolean {
+  const res = useStore('save', cfg);
+  if (res === 'saved' || res === 'unchanged') return true;
+  hw.system.log('config save failed: ' + res);
+  return false;
+}
 
-  /** Runs `fn` after `ms` unless the machine moves on first; replaces the pending timer. */
-  function later(fn: () => void, ms: number): void {
-    const e = epoch;
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = clock.setTimeout(function () {
-      timer = null;
-      if (e === epoch) fn();
-    }, ms);
-  }
-
-  /** Drops the pending timer and makes every pending callback stale. */
-  function moveOn(): void {
-    if (timer !== null) clock.clearTimeout(timer);
+/** Runs `fn` after `ms` unless the machine moves on first; replaces the pending timer. */
+function later(fn: () => void, ms: number): void {
+  const e = epoch;
+  if (timer !== null) hw.clock.clearTimeout(timer);
+  timer = hw.clock.setTimeout(function () {
     timer = null;
-    epoch++;
-  }
+    if (e === epoch) fn();
+  }, ms);
+}
 
-  /** (Re)arms the idle timeout while config mode runs; clears it otherwise. */
-  function armIdle(): void {
-    if (idleTimer !== null) clock.clearTimeout(idleTimer);
-    idleTimer = null;
-    if (o.configIdleTimeoutMs && ap === 2) {
-      idleTimer = clock.setTimeout(function () {
-        idleTimer = null;
-        if (useStore('load').valid) dispatch('idle');
-        else armIdle();
-      }, o.configIdleTimeoutMs);
-    }
-  }
+/** Drops the pending timer and makes every pending callback stale. */
+function moveOn(): void {
+  if (timer !== null) hw.clock.clearTimeout(timer);
+  timer = null;
+  epoch++;
+}
 
-  /** Starts config mode (access point, then the config-mode module) or stops it. */
-  function configMode(on: boolean): void {
-    if (!on) {
-      if (mode) {
-        mode.stop();
-        mode = null;
-        mods.unload(CONFIG_MODULE);
-      }
-      if (ap) wifi.stopAP();
-      ap = 0;
-      armIdle();
-      return;
-    }
-    if (ap) return;
-    ap = 1;
-    const e = epoch;
-    wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, function (err) {
-      if (ap !== 1) return;
-      if (!err) {
-        try {
-          mode = mods.load(CONFIG_MODULE).startConfigMode({
-            hw: hw,
-            info: function () {
-              return {
-                board: o.templateName,
-                tmpl_id: o.templateId,
-                fw_type: o.fwType,
-                fw_ver: o.fwVer,
-                ssid: o.apSsid,
-                bssid: wifi.apMac(),
-                mac: wifi.staMac(),
-                last_error: lastErr,
-                wifi_scan: true,
-                static_ip: true
-              };
-            },
-            send: api.portal,
-            captive: !!o.captive,
-            apIp: AP_IP
-          });
-        } catch (x) {
-          err = String(x);
-        }
-      }
-      if (err) {
-        log('config mode failed: ' + err);
-        configMode(false);
-        if (e === epoch) fail(ERR_INTERNAL, 'fatal');
-        return;
-      }
-      ap = 2;
-      armIdle();
-    });
-  }
+/** The idle timeout of config mode fired: reboot into a stored config, or wait again. */
+function onIdle(): void {
+  idleTimer = null;
+  if (useStore('load').valid) dispatch('idle');
+  else armIdle();
+}
 
-  /** Drops the cloud link and its module. */
-  function dropCloud(): void {
-    if (!cloud) return;
-    cloud.disconnect();
-    cloud = null;
-    mods.unload(CLOUD_MODULE);
-  }
+/** (Re)arms the idle timeout while config mode runs; clears it otherwise. */
+function armIdle(): void {
+  if (idleTimer !== null) hw.clock.clearTimeout(idleTimer);
+  idleTimer = null;
+  if (o.configIdleTimeoutMs && ap === 2) idleTimer = hw.clock.setTimeout(onIdle, o.configIdleTimeoutMs);
+}
 
-  /** One join or cloud attempt of the current state, with its timeout. */
-  function attempt(): void {
-    attempts++;
-    const e = epoch;
-    const c = cfg;
-    const net = state === 'CONNECTING_NET';
-    if (net) {
-      wifi.join({
-        ssid: c.ssid,
-        password: c.pass,
-        hostname: o.apSsid.split(' ').join('-'),
-        staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
-      }, function (err) {
-        if (e !== epoch || state !== 'CONNECTING_NET') return;
-        if (!err) {
-          dispatch('joined');
-        } else if (err === 'bad_static_ip') {
-          fail(ERR_CONFIG, 'static_ip_failed');
-        } else {
-          failCode = joinErrorCode(err);
-          dispatch('join_failed');
-        }
-      });
-    } else {
-      try {
-        if (!cloud) {
-          cloud = mods.load(CLOUD_MODULE).createCloud({
-            net: hw.net,
-            clock: clock,
-            info: { fwVer: o.fwVer, fwType: o.fwType, tmplId: o.templateId, build: o.build, dev: hw.system.board },
-            heartbeatS: o.heartbeatS,
-            buffIn: o.buffIn,
-            log: log,
-            onEvent: onCloud,
-            onWrite: function (pin: number, values: string[]) {
-              const w = writers.slice();
-              for (let i = 0; i < w.length; i++) w[i](pin, values);
-            }
-          }) as CloudClient;
-        }
-        cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
-      } catch (x) {
-        log('cloud: ' + x);
-      }
-    }
-    later(function () {
-      if (net) wifi.leave();
-      else dropCloud();
-      failCode = net ? ERR_NET : ERR_CLOUD;
-      dispatch('timeout');
-    }, net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
-  }
-
-  /**
-   * Records an operational failure in RAM and flash, drops staged credentials
-   * (back to the stored record) and takes the event that follows it.
-   */
-  function fail(code: number, ev: MachineEvent): void {
-    lastErr = code;
-    const rec = useStore('load');
-    rec.lastError = code;
-    useStore('save', rec);
-    if (!committed) {
-      cfg = useStore('load');
-      fresh = false;
-    }
-    dispatch(ev);
-  }
-
-  /** Entry actions. */
-  function enter(s: State): void {
-    if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
-      attempts = 0;
-      if (s === 'CONNECTING_CLOUD' && !wifi.isJoined()) dispatch('net_lost');
-      else attempt();
-    } else if (s === 'SWITCH_TO_STA') {
-      later(function () {
-        dispatch('timeout');
-      }, SWITCH_DELAY_MS);
-    } else if (s === 'RUNNING') {
-      // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
-      if (!fresh && lastErr === ERR_NONE) return;
-      lastErr = ERR_NONE;
-      cfg.lastError = ERR_NONE;
-      cfg.valid = true;
-      cfg.fwVer = o.fwVer;
-      committed = persist();
-      if (!committed) lastErr = ERR_INTERNAL;
-      if (fresh && cloud) cloud.setMeta('Hotspot Name', o.apSsid);
-      fresh = false;
-    } else if (s === 'RESET_CONFIG') {
-      const res = useStore('erase', o.fwVer);
-      cfg = useStore('load');
-      committed = false;
-      lastErr = ERR_NONE;
-      if (res === 'saved' || res === 'unchanged') dispatch('done');
-      else fail(ERR_INTERNAL, 'fatal');
-    } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
-      later(function check() {
-        if (s === 'ERROR' && o.button && o.button.isHeld()) later(check, ERROR_HOLD_RECHECK_MS);
-        else dispatch('timeout');
-      }, ERROR_REBOOT_MS);
-    }
-  }
-
-  /** Applies one event: the table's target, a pseudo-target, or nothing. */
-  function apply(ev: MachineEvent): void {
-    let next = transitions(state)[ev];
-    if (next === undefined) {
-      if (o.debug) throw new Error('event ' + ev + ' not handled in ' + state);
-      return;
-    }
-    if (next === '@stay') return;
-    if (next === '@retry') {
-      // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
-      moveOn();
-      if (state === 'CONNECTING_CLOUD') dropCloud();
-      else wifi.leave();
-      if (attempts >= (committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
-        fail(failCode, 'fatal');
-        return;
-      }
-      jitterSeed = crc32('j', jitterSeed);
-      later(attempt, backoff(attempts, jitterSeed));
-      return;
-    }
-    if (next === '@reboot') {
-      moveOn();
-      rebooting = true;
-      later(function () {
-        api.stop();
-        hw.system.reboot();
-      }, REBOOT_DELAY_MS);
-      return;
-    }
-    if (next === '@reconnect') next = wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
-    const prev = state;
-    moveOn();
-    state = next;
-    if (!isConfigState(next)) configMode(false);
-    if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
-    if (!isStationState(next)) wifi.leave();
-    if (isConfigState(next)) configMode(true);
-    log(prev + ' => ' + next);
-    if (o.indicator) o.indicator.setState(next);
-    const ls = listeners.slice();
-    for (let i = 0; i < ls.length; i++) ls[i](next, prev);
-    enter(next);
-  }
-
-  /** Queues an event; events raised while one is handled run after it. */
-  function dispatch(ev: MachineEvent): void {
-    if (queue) {
-      queue.push(ev);
-      return;
-    }
-    const q = (queue = [ev]);
-    try {
-      while (q.length && started && !rebooting) apply(q.shift() as MachineEvent);
-    } finally {
-      queue = null;
-    }
-  }
-
-  /** What the cloud client reports. */
-  function onCloud(ev: CloudEvent): void {
-    if (ev.type === 'online') {
-      dispatch('online');
-    } else if (ev.type === 'rejected') {
-      if (ev.status === 9) {
-        fail(ERR_TOKEN, 'token_rejected');
-      } else {
-        failCode = ERR_CLOUD;
-        dispatch('cloud_failed');
-      }
-    } else if (ev.type === 'offline') {
-      failCode = cloudErrorCode(ev.reason);
-      dispatch(state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
-    } else {
-      dispatch(ev.command === 'reboot' ? 'reboot' : ev.command === 'config start' ? 'config_start' : 'config_erase');
-    }
-  }
-
-  const api: Machine = {
-    start: function () {
-      if (started) return;
-      started = true;
-      undoWifi = wifi.onEvent(function (ev) {
-        if (ev.type === 'stations') {
-          if (ev.count === 0) dispatch('stations_none');
-        } else {
-          failCode = ERR_NET;
-          dispatch('net_lost');
-        }
-      });
-      cfg = useStore('load');
-      committed = cfg.valid;
-      lastErr = cfg.lastError;
-      if (o.button) o.button.start();
-      dispatch(committed ? 'valid' : 'blank');
-    },
-    stop: function () {
-      if (o.button) o.button.stop();
-      if (o.indicator) o.indicator.stop();
-      if (!started) return;
-      started = false;
-      rebooting = false;
-      moveOn();
-      if (undoWifi) undoWifi();
-      undoWifi = null;
-      configMode(false);
-      dropCloud();
-      wifi.leave();
-    },
-    state: function () {
-      return state;
-    },
-    lastError: function () {
-      return lastErr;
-    },
-    config: function () {
-      return copyRecord(cfg);
-    },
-    onStateChange: function (fn) {
-      listeners.push(fn);
-      return removeFrom(listeners, fn);
-    },
-    portal: function (req) {
-      if (req.type === 'activity') {
-        if (idleTimer !== null) armIdle();
-        return;
-      }
-      if (req.type === 'config') {
-        if (transitions(state).config === undefined) return;
-        cfg = copyRecord(req.config);
-        cfg.fwVer = o.fwVer;
-        committed = false;
-        fresh = true;
-        if (req.save) {
-          cfg.valid = true;
-          cfg.lastError = ERR_NONE;
-          lastErr = ERR_NONE;
-          committed = persist();
-        }
-      }
-      dispatch(req.type);
-    },
-    holdReset: function () {
-      dispatch('hold_reset');
-    },
-    reconfigure: function () {
-      dispatch('config_start');
-    },
-    virtualWrite: function (pin, value) {
-      return cloud ? cloud.virtualWrite(pin, value) : false;
-    },
-    onVirtualWrite: function (fn) {
-      writers.push(fn);
-      return removeFrom(writers, fn);
-    },
-    syncVirtual: function (pins) {
-      if (cloud) cloud.syncVirtual(pins);
-    },
-    isOnline: function () {
-      return cloud ? cloud.isOnline() : false;
-    }
+/** The values of `/board_info.json` now. */
+function info(): BoardInfo {
+  return {
+    board: o.templateName,
+    tmpl_id: o.templateId,
+    fw_type: o.fwType,
+    fw_ver: o.fwVer,
+    ssid: o.apSsid,
+    bssid: hw.wifi.apMac(),
+    mac: hw.wifi.staMac(),
+    last_error: lastErr,
+    wifi_scan: true,
+    static_ip: true
   };
+}
+
+/** The access point of config mode came up (or failed): start the config-mode module on it. */
+function onAp(err: string | null): void {
+  if (ap !== 1) return;
+  if (!err) {
+    try {
+      mode = hw.modules.load(CONFIG_MODULE).startConfigMode({ hw: hw, info: info, send: portal, captive: !!o.captive, apIp: AP_IP });
+    } catch (x) {
+      err = String(x);
+    }
+  }
+  if (err) {
+    hw.system.log('config mode failed: ' + err);
+    configMode(false);
+    if (apEpoch === epoch) fail(ERR_INTERNAL, 'fatal');
+    return;
+  }
+  ap = 2;
+  armIdle();
+}
+
+/** Starts config mode (access point, then the config-mode module) or stops it. */
+function configMode(on: boolean): void {
+  if (!on) {
+    if (mode) {
+      mode.stop();
+      mode = null;
+      hw.modules.unload(CONFIG_MODULE);
+    }
+    if (ap) hw.wifi.stopAP();
+    ap = 0;
+    armIdle();
+    return;
+  }
+  if (ap) return;
+  ap = 1;
+  apEpoch = epoch;
+  hw.wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, onAp);
+}
+
+/** Drops the cloud link and its module. */
+function dropCloud(): void {
+  if (!cloud) return;
+  cloud.disconnect();
+  cloud = null;
+  hw.modules.unload(CLOUD_MODULE);
+}
+
+/** Every virtual pin write from the cloud, to the product's handlers. */
+function onWrite(pin: number, values: string[]): void {
+  const w = writers.slice();
+  for (let i = 0; i < w.length; i++) w[i](pin, values);
+}
+
+/** The attempt of the current state took too long. */
+function onAttemptTimeout(): void {
+  const net = state === 'CONNECTING_NET';
+  if (net) hw.wifi.leave();
+  else dropCloud();
+  failCode = net ? ERR_NET : ERR_CLOUD;
+  dispatch('timeout');
+}
+
+/** One join or cloud attempt of the current state, with its timeout. */
+function attempt(): void {
+  attempts++;
+  const e = epoch;
+  const c = cfg;
+  const net = state === 'CONNECTING_NET';
+  if (net) {
+    hw.wifi.join({
+      ssid: c.ssid,
+      password: c.pass,
+      hostname: o.apSsid.split(' ').join('-'),
+      staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
+    }, function (err) {
+      if (e !== epoch || state !== 'CONNECTING_NET') return;
+      if (!err) {
+        dispatch('joined');
+      } else if (err === 'bad_static_ip') {
+        fail(ERR_CONFIG, 'static_ip_failed');
+      } else {
+        failCode = joinErrorCode(err);
+        dispatch('join_failed');
+      }
+    });
+  } else {
+    try {
+      if (!cloud) {
+        cloud = hw.modules.load(CLOUD_MODULE).createCloud({
+          net: hw.net,
+          clock: hw.clock,
+          info: { fwVer: o.fwVer, fwType: o.fwType, tmplId: o.templateId, build: o.build, dev: hw.system.board },
+          heartbeatS: o.heartbeatS,
+          buffIn: o.buffIn,
+          log: hw.system.log,
+          onEvent: onCloud,
+          onWrite: onWrite
+        }) as CloudClient;
+      }
+      cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
+    } catch (x) {
+      hw.system.log('cloud: ' + x);
+    }
+  }
+  later(onAttemptTimeout, net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
+}
+
+/**
+ * Records an operational failure in RAM and flash, drops staged credentials
+ * (back to the stored record) and takes the event that follows it.
+ */
+function fail(code: number, ev: MachineEvent): void {
+  lastErr = code;
+  const rec = useStore('load');
+  rec.lastError = code;
+  useStore('save', rec);
+  if (!committed) {
+    cfg = useStore('load');
+    fresh = false;
+  }
+  dispatch(ev);
+}
+
+/** ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it. */
+function onErrorWait(): void {
+  if (state === 'ERROR' && o.button && o.button.isHeld()) later(onErrorWait, ERROR_HOLD_RECHECK_MS);
+  else dispatch('timeout');
+}
+
+/** SWITCH_TO_STA's delay is over. */
+function onSwitched(): void {
+  dispatch('timeout');
+}
+
+/** Entry actions. */
+function enter(s: State): void {
+  if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
+    attempts = 0;
+    if (s === 'CONNECTING_CLOUD' && !hw.wifi.isJoined()) dispatch('net_lost');
+    else attempt();
+  } else if (s === 'SWITCH_TO_STA') {
+    later(onSwitched, SWITCH_DELAY_MS);
+  } else if (s === 'RUNNING') {
+    // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
+    if (!fresh && lastErr === ERR_NONE) return;
+    lastErr = ERR_NONE;
+    cfg.lastError = ERR_NONE;
+    cfg.valid = true;
+    cfg.fwVer = o.fwVer;
+    committed = persist();
+    if (!committed) lastErr = ERR_INTERNAL;
+    if (fresh && cloud) cloud.setMeta('Hotspot Name', o.apSsid);
+    fresh = false;
+  } else if (s === 'RESET_CONFIG') {
+    const res = useStore('erase', o.fwVer);
+    cfg = useStore('load');
+    committed = false;
+    lastErr = ERR_NONE;
+    if (res === 'saved' || res === 'unchanged') dispatch('done');
+    else fail(ERR_INTERNAL, 'fatal');
+  } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
+    later(onErrorWait, ERROR_REBOOT_MS);
+  }
+}
+
+/** The reboot delay is over. */
+function onReboot(): void {
+  stop();
+  hw.system.reboot();
+}
+
+/** Applies one event: the table's target, a pseudo-target, or nothing. */
+function apply(ev: MachineEvent): void {
+  let next = transitions(state)[ev];
+  if (next === undefined) {
+    if (o.debug) throw new Error('event ' + ev + ' not handled in ' + state);
+    return;
+  }
+  if (next === '@stay') return;
+  if (next === '@retry') {
+    // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
+    moveOn();
+    if (state === 'CONNECTING_CLOUD') dropCloud();
+    else hw.wifi.leave();
+    if (attempts >= (committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
+      fail(failCode, 'fatal');
+      return;
+    }
+    jitterSeed = crc32('j', jitterSeed);
+    later(attempt, backoff(attempts, jitterSeed));
+    return;
+  }
+  if (next === '@reboot') {
+    moveOn();
+    rebooting = true;
+    later(onReboot, REBOOT_DELAY_MS);
+    return;
+  }
+  if (next === '@reconnect') next = hw.wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+  const prev = state;
+  moveOn();
+  state = next;
+  if (!isConfigState(next)) configMode(false);
+  if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
+  if (!isStationState(next)) hw.wifi.leave();
+  if (isConfigState(next)) configMode(true);
+  hw.system.log(prev + ' => ' + next);
+  if (o.indicator) o.indicator.setState(next);
+  const ls = listeners.slice();
+  for (let i = 0; i < ls.length; i++) ls[i](next, prev);
+  enter(next);
+}
+
+/** Queues an event; events raised while one is handled run after it. */
+function dispatch(ev: MachineEvent): void {
+  if (queue) {
+    queue.push(ev);
+    return;
+  }
+  const q = (queue = [ev]);
+  try {
+    while (q.length && started && !rebooting) apply(q.shift() as MachineEvent);
+  } finally {
+    queue = null;
+  }
+}
+
+/** What the cloud client reports. */
+function onCloud(ev: CloudEvent): void {
+  if (ev.type === 'online') {
+    dispatch('online');
+  } else if (ev.type === 'rejected') {
+    if (ev.status === 9) {
+      fail(ERR_TOKEN, 'token_rejected');
+    } else {
+      failCode = ERR_CLOUD;
+      dispatch('cloud_failed');
+    }
+  } else if (ev.type === 'offline') {
+    failCode = cloudErrorCode(ev.reason);
+    dispatch(state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
+  } else {
+    dispatch(ev.command === 'reboot' ? 'reboot' : ev.command === 'config start' ? 'config_start' : 'config_erase');
+  }
+}
+
+/** What the radio reports: the last station left the access point, or the station link was lost. */
+function onWifi(ev: WifiEvent): void {
+  if (ev.type === 'stations') {
+    if (ev.count === 0) dispatch('stations_none');
+  } else {
+    failCode = ERR_NET;
+    dispatch('net_lost');
+  }
+}
+
+function start(): void {
+  if (started) return;
+  started = true;
+  undoWifi = hw.wifi.onEvent(onWifi);
+  cfg = useStore('load');
+  committed = cfg.valid;
+  lastErr = cfg.lastError;
+  if (o.button) o.button.start();
+  dispatch(committed ? 'valid' : 'blank');
+}
+
+function stop(): void {
+  if (o.button) o.button.stop();
+  if (o.indicator) o.indicator.stop();
+  if (!started) return;
+  started = false;
+  rebooting = false;
+  moveOn();
+  if (undoWifi) undoWifi();
+  undoWifi = null;
+  configMode(false);
+  dropCloud();
+  hw.wifi.leave();
+}
+
+function portal(req: PortalRequest): void {
+  if (req.type === 'activity') {
+    if (idleTimer !== null) armIdle();
+    return;
+  }
+  if (req.type === 'config') {
+    if (transitions(state).config === undefined) return;
+    cfg = copyRecord(req.config);
+    cfg.fwVer = o.fwVer;
+    committed = false;
+    fresh = true;
+    if (req.save) {
+      cfg.valid = true;
+      cfg.lastError = ERR_NONE;
+      lastErr = ERR_NONE;
+      committed = persist();
+    }
+  }
+  dispatch(req.type);
+}
+
+/** The device's methods (see `Machine`): module-level functions, one object. */
+const api: Machine = {
+  start: start,
+  stop: stop,
+  state: function () {
+    return state;
+  },
+  lastError: function () {
+    return lastErr;
+  },
+  config: function () {
+    return copyRecord(cfg);
+  },
+  onStateChange: function (fn) {
+    listeners.push(fn);
+    return removeFrom(listeners, fn);
+  },
+  portal: portal,
+  holdReset: function () {
+    dispatch('hold_reset');
+  },
+  reconfigure: function () {
+    dispatch('config_start');
+  },
+  virtualWrite: function (pin, value) {
+    return cloud ? cloud.virtualWrite(pin, value) : false;
+  },
+  onVirtualWrite: function (fn) {
+    writers.push(fn);
+    return removeFrom(writers, fn);
+  },
+  syncVirtual: function (pins) {
+    if (cloud) cloud.syncVirtual(pins);
+  },
+  isOnline: function () {
+    return cloud ? cloud.isOnline() : false;
+  }
+};
+
+/**
+ * Creates the device: the state machine with its resources, ready to
+ * `start()`. A board runs one device: a second call stops the first and
+ * takes its place. The state lives in this module and one timer slot (a
+ * state waits for one thing at a time); callbacks are created only when a
+ * wait needs its own epoch.
+ */
+export function createMachine(options: MachineOptions): Machine {
+  if (hw) stop();
+  o = options;
+  hw = options.hw;
+  state = 'BOOT';
+  epoch++;
+  timer = null;
+  idleTimer = null;
+  listeners = [];
+  writers = [];
+  started = false;
+  cfg = defaultRecord();
+  committed = false;
+  fresh = false;
+  rebooting = false;
+  lastErr = ERR_NONE;
+  failCode = ERR_NONE;
+  attempts = 0;
+  ap = 0;
+  mode = null;
+  cloud = null;
+  queue = null;
+  undoWifi = null;
+  jitterSeed = crc32(hw.system.chipId());
   return api;
 }
