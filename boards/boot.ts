@@ -15,28 +15,38 @@ export interface Stoppable {
   stop(): void;
 }
 
+// The running instance and its factory (one product per board).
+let app: Stoppable | null = null;
+let starter: (() => Stoppable) | null = null;
+
+function up(): void {
+  if (!app && starter) app = starter();
+}
+
+function down(): void {
+  if (app) app.stop();
+  app = null;
+}
+
+// The hooks stay registered across uploads: they act on whichever upload is current.
+function onKill(): void {
+  global.$edgent.down();
+}
+
+function onInit(): void {
+  global.$edgent.up();
+}
+
 /** Runs `start` now and after every restart; stops it before save()/reset(). */
 export function runAtBoot(start: () => Stoppable): void {
   const g = global;
   if (g.$edgent) g.$edgent.down();
-  let app: Stoppable | null = null;
-  g.$edgent = {
-    up: function () {
-      if (!app) app = start();
-    },
-    down: function () {
-      if (app) app.stop();
-      app = null;
-    }
-  };
+  starter = start;
+  g.$edgent = { up: up, down: down };
   if (!g.$edgHook) {
     g.$edgHook = true;
-    E.on('kill', function () {
-      g.$edgent.down();
-    });
-    E.on('init', function () {
-      g.$edgent.up();
-    });
+    E.on('kill', onKill);
+    E.on('init', onInit);
   }
-  g.$edgent.up();
+  up();
 }

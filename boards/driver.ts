@@ -78,6 +78,13 @@ function unhookDhcp(): void {
   onDhcp = null;
 }
 
+/** Undoes `onEvent`: the core is the only listener. */
+function offWifi(): void {
+  if (!wifiFn) return;
+  wifiFn = null;
+  hook('removeListener');
+}
+
 function mac(ap: boolean): string {
   return String((ap ? wifi.getAPIP() : wifi.getIP()).mac).toUpperCase();
 }
@@ -168,11 +175,7 @@ const wifiPort: WifiPort = {
   onEvent: function (f) {
     if (!wifiFn) hook('on');
     wifiFn = f;
-    return function () {
-      if (wifiFn !== f) return;
-      wifiFn = null;
-      hook('removeListener');
-    };
+    return offWifi;
   }
 };
 
@@ -245,14 +248,26 @@ function pressed(level: unknown): boolean {
   return !!level !== activeLow;
 }
 
+/** The core's edge listener and the watch feeding it (a board has one button). */
+let buttonFn: ((pressed: boolean) => void) | null = null;
+let watchId: unknown = null;
+
+function onEdge(e: { state: boolean }): void {
+  if (buttonFn) buttonFn(pressed(e.state));
+}
+
+function unwatch(): void {
+  if (watchId !== null) clearWatch(watchId as number);
+  watchId = null;
+  buttonFn = null;
+}
+
 const buttonPort: ButtonPort = {
   watch: function (fn) {
-    const id = setWatch(function (e: { state: boolean }) {
-      fn(pressed(e.state));
-    }, buttonPin, { repeat: true, edge: 'both', debounce: BUTTON_DEBOUNCE_MS });
-    return function () {
-      clearWatch(id);
-    };
+    unwatch();
+    buttonFn = fn;
+    watchId = setWatch(onEdge, buttonPin, { repeat: true, edge: 'both', debounce: BUTTON_DEBOUNCE_MS });
+    return unwatch;
   },
   isPressed: function () {
     return pressed(digitalRead(buttonPin));
@@ -283,6 +298,40 @@ const ledPort: LedPort = {
   }
 };
 
+function now(): number {
+  return Math.floor(getTime() * 1000);
+}
+
+function clear(id: unknown): void {
+  // Espruino throws "Unknown Timeout" for a timer that has already fired.
+  try {
+    clearTimeout(id as number);
+  } catch (e) {
+    // Fired or never set: nothing to cancel.
+  }
+}
+
+function flashWrite(name: string, data: string): boolean {
+  try {
+    return require('Storage').write(name, data) !== false;
+  } catch (e) {
+    return false;
+  }
+}
+
+function reboot(): void {
+  if (chip === 'ESP32' && typeof ESP32 !== 'undefined' && ESP32) ESP32.reboot();
+  else require('ESP8266').reboot();
+}
+
+function chipId(): string {
+  // The station MAC's 6 bytes; ESP32's Edgent chip id is the 8-byte efuse value: then two zero bytes.
+  const parts = mac(false).split(':');
+  let id = '';
+  for (let i = 0; i < parts.length; i++) id += String.fromCharCode(parseInt(parts[i], 16) & 255);
+  return chip === 'ESP32' ? id + '\x00\x00' : id;
+}
+
 /** Builds every port for a board profile. Call once, at boot. */
 export function createBoard(profile: BoardProfile): Hardware {
   const storage = require('Storage');
@@ -298,51 +347,14 @@ export function createBoard(profile: BoardProfile): Hardware {
   // ESP8266 boots with its own open soft AP when no Wi-Fi config was saved: the core decides when an AP runs.
   wifiPort.stopAP();
   return {
-    clock: {
-      now: function () {
-        return Math.floor(getTime() * 1000);
-      },
-      setTimeout: setTimeout,
-      clearTimeout: function (id) {
-        // Espruino throws "Unknown Timeout" for a timer that has already fired.
-        try {
-          clearTimeout(id as number);
-        } catch (e) {
-          // Fired or never set: nothing to cancel.
-        }
-      }
-    },
+    clock: { now: now, setTimeout: setTimeout, clearTimeout: clear },
     wifi: wifiPort,
     http: httpPort,
     udp: udpPort,
     net: netPort,
-    flash: {
-      // A memory-mapped string straight from flash: no copy in RAM.
-      read: storage.read,
-      write: function (name, data) {
-        try {
-          return storage.write(name, data) !== false;
-        } catch (e) {
-          return false;
-        }
-      },
-      erase: storage.erase
-    },
-    system: {
-      board: chip,
-      reboot: function () {
-        if (chip === 'ESP32' && typeof ESP32 !== 'undefined' && ESP32) ESP32.reboot();
-        else require('ESP8266').reboot();
-      },
-      chipId: function () {
-        // The station MAC's 6 bytes; ESP32's Edgent chip id is the 8-byte efuse value: then two zero bytes.
-        const parts = mac(false).split(':');
-        let id = '';
-        for (let i = 0; i < parts.length; i++) id += String.fromCharCode(parseInt(parts[i], 16) & 255);
-        return chip === 'ESP32' ? id + '\x00\x00' : id;
-      },
-      log: console.log
-    },
+    // Reads are memory-mapped strings straight from flash: no copy in RAM.
+    flash: { read: storage.read, write: flashWrite, erase: storage.erase },
+    system: { board: chip, reboot: reboot, chipId: chipId, log: console.log },
     // Storage modules: require() finds them in flash; removeCached lets their functions be freed.
     modules: { load: require, unload: Modules.removeCached },
     button: profile.button ? buttonPort : undefined,
