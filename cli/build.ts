@@ -18,7 +18,7 @@
  */
 import { copyFileSync, existsSync, mkdtempSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, parse, relative, resolve } from 'node:path';
 import { rollup, type RollupLog } from 'rollup';
 import * as profiles from '../boards/profiles';
 import type { BoardProfile } from '../boards/profiles';
@@ -128,6 +128,9 @@ function writeProgram(dir: string, input: string, board: BoardName, profile: str
       allowJs: true,
       // Where rollup writes: the TypeScript plugin wants its (never written) output inside it.
       outDir: out,
+      // The firmware and the library may live in unrelated directories: a fixed root keeps the
+      // names of TypeScript's (in-memory) output stable as the plugin discovers files.
+      rootDir: parse(input).root,
       typeRoots: [types],
       paths: { 'espruino-edgent': [join(ROOT, 'boards', 'index.ts')] }
     },
@@ -141,7 +144,7 @@ function buildError(e: RollupLog & Error, input: string): string {
   if (e.code === 'MISSING_EXPORT' && /"main"/.test(e.message)) {
     return `${input} does not export main: add \`export function main(board: BoardProfile): void { … }\` (see espruino-edgent build --help)`;
   }
-  const where = e.loc && e.loc.file ? `${e.loc.file}:${e.loc.line}:${e.loc.column}: ` : '';
+  const where = e.loc && e.loc.file && !/\(\d+:\d+\)/.test(e.message) ? `${e.loc.file}:${e.loc.line}:${e.loc.column}: ` : '';
   return where + e.message.replace(/^\[plugin [^\]]+\] /, '');
 }
 
