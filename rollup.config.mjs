@@ -164,11 +164,28 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
   };
 }
 
-const check = espruinoCheck({ budget: 'size-budget.json', expect: BUNDLES.map((bundle) => basename(bundle.file)) });
+/**
+ * The rollup options of a whole build: every bundle through `bundleOptions`, a deployment manifest
+ * next to each firmware and module, and (unless `assets` is false) the form and the CA certificate
+ * written with the first bundle. `rollup -c` builds BUNDLES this way; `espruino-edgent build`
+ * (cli/build.ts) builds a product's firmware through the very same function.
+ * @param {Array<(typeof BUNDLES)[number]>} bundles
+ * @param {{ check: import('rollup').Plugin, assets?: boolean, include?: string[] }} options
+ *   check: the espruino-check plugin instance, shared by every bundle; assets: write the form and
+ *   the CA (default true); include: the TypeScript to compile (default SOURCES)
+ * @returns {Array<import('rollup').RollupOptions & { output: import('rollup').OutputOptions }>}
+ */
+export function buildOptions(bundles, { check, assets = true, include }) {
+  return bundles.map((bundle, i) => {
+    const options = bundleOptions(bundle, { check, include });
+    if (assets && i === 0) options.plugins.push(formAsset(), caAsset());
+    if (bundle.board || bundle.module) options.plugins.push(manifestAsset(bundle));
+    return options;
+  });
+}
 
-export default BUNDLES.map((bundle, i) => {
-  const options = bundleOptions(bundle, { check });
-  if (i === 0) options.plugins.push(formAsset(), caAsset());
-  if (bundle.board || bundle.module) options.plugins.push(manifestAsset(bundle));
-  return options;
-});
+/** What `rollup -c` builds: BUNDLES, with one size table checked against size-budget.json. */
+export default function repositoryBuild() {
+  const check = espruinoCheck({ budget: 'size-budget.json', expect: BUNDLES.map((bundle) => basename(bundle.file)) });
+  return buildOptions(BUNDLES, { check });
+}

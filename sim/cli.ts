@@ -83,18 +83,36 @@ function untilSignal(): Promise<void> {
   });
 }
 
-async function demo(args: string[]): Exit {
-  const { values } = parseArgs({ args, options: { board: { type: 'string' }, 'stop-at': { type: 'string' } } });
-  const stopAt = values['stop-at'];
-  if (stopAt !== undefined && stopAt !== 'WAIT_CONFIG') throw new Error('--stop-at takes WAIT_CONFIG');
-  const c = chip(values.board);
-  const say = (l: string) => process.stdout.write(l + '\n');
+/** Options of `runStory`. */
+export interface StoryOptions {
+  /** The chip whose firmware boots. */
+  chip: 'ESP32' | 'ESP8266';
+  /** Directory of the built firmware and its manifest `<board>.files.json`. @default DIST (the package's build) */
+  dist?: string;
+  /** Stop at WAIT_CONFIG and keep running until Ctrl-C. */
+  stopAt?: 'WAIT_CONFIG';
+  /**
+   * When the story has succeeded: `hello`, once the cloud shows V1 = 'hello' (what the example
+   * sends when online); `running`, once the device is RUNNING and online in the cloud.
+   */
+  until: 'hello' | 'running';
+  /** Where the story's lines go. */
+  say: (line: string) => void;
+}
+
+/**
+ * The whole story on a built firmware: cloud up, the device boots into WAIT_CONFIG, the phone
+ * provisions it, it joins, logs in and shows RUNNING. Resolves with the exit code.
+ */
+export async function runStory(o: StoryOptions): Exit {
+  const { chip: c, stopAt, say } = o;
   const cloud = createCloudServer({});
   await cloud.start();
   const api = `http://127.0.0.1:${cloud.ports.http}`;
   say(`cloud: device ports tcp ${cloud.ports.tcp}, tls ${cloud.ports.tls}; API ${api}`);
   const dev = createSimDevice({
     chip: c,
+    dist: o.dist,
     networks: [{ ssid: 'Home', password: 'correct horse', rssi: -48, channel: 6 }, { ssid: 'Neighbour', password: 'x'.repeat(12), rssi: -71, channel: 11 }],
     cloud: { tcp: cloud.ports.tcp, tls: cloud.ports.tls }
   });
@@ -113,11 +131,17 @@ async function demo(args: string[]): Exit {
     await dev.waitFor('RUNNING', 30000);
     const token = await http('GET', `${api}/api/tokens/${r.token}`);
     const device = JSON.parse((await http('GET', `${api}/api/devices/${JSON.parse(token.body).device}`)).body);
-    for (let i = 0; i < 50 && !(device.pins && device.pins['1']); i++) {
+    const done = () => device.online && (o.until === 'running' ? Object.keys(device.pins || {}).length > 0 : device.pins && device.pins['1']);
+    for (let i = 0; i < 50 && !done(); i++) {
       await new Promise((ok) => setTimeout(ok, 100));
       Object.assign(device, JSON.parse((await http('GET', `${api}/api/devices/${device.id}`)).body));
     }
-    say(`cloud: device ${device.id} of org ${device.org} online=${device.online}, template ${device.template}, Hotspot Name "${device.metadata['Hotspot Name']}", V1 = ${JSON.stringify(device.pins['1'])}`);
+    const pins = Object.keys(device.pins || {}).map((p) => `V${p} = ${JSON.stringify(device.pins[p])}`).join(', ') || 'no virtual pins';
+    say(`cloud: device ${device.id} of org ${device.org} online=${device.online}, template ${device.template}, Hotspot Name "${device.metadata['Hotspot Name']}", ${pins}`);
+    if (o.until === 'running') {
+      say(device.online ? 'sim complete: the firmware is RUNNING and online' : 'sim failed: the device is RUNNING but the cloud does not show it online');
+      return device.online ? 0 : 1;
+    }
     const ok = device.online && device.pins['1'] && device.pins['1'][0] === 'hello';
     say(ok ? 'demo complete: provisioned end to end' : 'demo failed: the cloud did not see the device value');
     return ok ? 0 : 1;
@@ -126,6 +150,13 @@ async function demo(args: string[]): Exit {
     await dev.close();
     await cloud.stop();
   }
+}
+
+async function demo(args: string[]): Exit {
+  const { values } = parseArgs({ args, options: { board: { type: 'string' }, 'stop-at': { type: 'string' } } });
+  const stopAt = values['stop-at'];
+  if (stopAt !== undefined && stopAt !== 'WAIT_CONFIG') throw new Error('--stop-at takes WAIT_CONFIG');
+  return runStory({ chip: chip(values.board), stopAt, until: 'hello', say: (l: string) => process.stdout.write(l + '\n') });
 }
 
 async function cloudCommand(args: string[]): Exit {
@@ -259,10 +290,28 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`unknown command: ${cmd}\n${USAGE}`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(helpOf(cmd));
+    return 0;
+  }
   try {
     return await run(rest);
   } catch (e) {
     process.stderr.write(`espruino-edgent ${cmd}: ${(e as Error).message}\n`);
-    return 1;
+    // An unknown option or a missing value (Node's parseArgs) is a wrong call, as is a missing required option.
+    const code = (e as NodeJS.ErrnoException).code;
+    return (code && code.startsWith('ERR_PARSE_ARGS_')) || / is required$/.test((e as Error).message) ? 2 : 1;
   }
 }
+
+/** The `--help` text of one command: its lines of USAGE. */
+export function helpOf(cmd: string): string {
+  const lines = USAGE.split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  ${cmd} `));
+  let end = start + 1;
+  while (end < lines.length && !/^  [a-z]/.test(lines[end]) && lines[end] !== '') end++;
+  return `usage: espruino-edgent ${cmd} [options]\n\n${lines.slice(start, end).join('\n')}\n`;
+}
+
+/** The simulator's commands (what `main` runs). */
+export const SIM_COMMANDS = Object.keys(COMMANDS);

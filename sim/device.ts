@@ -30,10 +30,11 @@ import { createStore } from '../lib/store';
 import { ConfigRecord, State } from '../lib/types';
 import { defaultRecord } from '../lib/record';
 import { chipManifest, LIBRARY_MANIFEST, readDeployment } from './manifest';
+import { packageRoot } from './root';
 import { TEST_CA } from './cloud';
 
 /** Where the build writes the bundles. */
-export const DIST = resolve(__dirname, '..', 'dist');
+export const DIST = resolve(packageRoot(), 'dist');
 /** Storage name of the library module (what `require('espruino-edgent')` finds). */
 export const MODULE_FILE = 'espruino-edgent';
 /** Storage name of the firmware's default CA certificate (boards/driver.ts `CA_FILE`), DER bytes. */

@@ -26,5 +26,5 @@ export function loadBudget(path: string): Budget;
 /** One message per overrun, missing limit, or bundle missing from the budget. */
 export function overBudget(rows: Sizes[], budget: Budget): string[];
 
-/** The size table. */
-export function formatTable(rows: Sizes[], budget: Budget): string;
+/** The size table (budget null: sizes only, no limit columns). */
+export function formatTable(rows: Sizes[], budget: Budget | null): string;

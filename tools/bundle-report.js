@@ -73,12 +73,16 @@ function overBudget(rows, budget) {
 /**
  * Formats the size table: one line per bundle with its sizes, limits and status.
  * @param {Sizes[]} rows
- * @param {Budget} budget
+ * @param {Budget | null} budget null: sizes only (a product's build, which has no budget)
  * @returns {string}
  */
 function formatTable(rows, budget) {
-  const lines = [['bundle', 'raw', 'min', 'gzip', 'min limit', 'gzip limit', 'status']];
+  const lines = [budget ? ['bundle', 'raw', 'min', 'gzip', 'min limit', 'gzip limit', 'status'] : ['bundle', 'raw', 'min', 'gzip']];
   for (const row of rows) {
+    if (!budget) {
+      lines.push([row.file, row.raw, row.min, row.gzip].map(String));
+      continue;
+    }
     const limit = Object.hasOwn(budget, row.file) ? budget[row.file] : null;
     const status = !limit ? 'NO BUDGET' : overBudget([row], budget).length ? 'OVER' : 'ok';
     lines.push([row.file, row.raw, row.min, row.gzip, limit ? limit.min : '-', limit ? limit.gzip : '-', status].map(String));

@@ -23,3 +23,6 @@ export function formatHit(hit: Hit): string;
 
 /** The rule table. */
 export const RULES: readonly Rule[];
+
+/** The rule table: one line per rule, its id and what it catches. */
+export function formatRules(): string;

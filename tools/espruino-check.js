@@ -832,14 +832,22 @@ function isNullish(node, ctx) {
 // CLI
 
 /**
+ * The rule table: one line per rule, its id and what it catches.
+ * @returns {string}
+ */
+function formatRules() {
+  const width = Math.max(...RULES.map((rule) => rule.id.length));
+  return RULES.map((rule) => `${rule.id.padEnd(width)}  ${rule.description}`).join('\n');
+}
+
+/**
  * Runs the command line: checks each file, or lists the rules.
  * @param {string[]} args file names, or `--list-rules`
  * @returns {number} exit code: 0 clean, 1 hits, 2 usage error
  */
 function main(args) {
   if (args[0] === '--list-rules') {
-    const width = Math.max(...RULES.map((rule) => rule.id.length));
-    for (const rule of RULES) console.log(`${rule.id.padEnd(width)}  ${rule.description}`);
+    console.log(formatRules());
     return 0;
   }
   if (args.length === 0) {
@@ -858,4 +866,4 @@ function main(args) {
 
 if (require.main === module) process.exitCode = main(process.argv.slice(2));
 
-module.exports = { check, formatHit, RULES };
+module.exports = { check, formatHit, formatRules, RULES };

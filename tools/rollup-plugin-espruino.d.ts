@@ -3,8 +3,8 @@ import type { Plugin } from 'rollup';
 import type { Budget } from './bundle-report';
 
 export interface EspruinoCheckOptions {
-  /** The budget, or the path of its JSON file. @default 'size-budget.json' */
-  budget?: string | Budget;
+  /** The budget, or the path of its JSON file; null: sizes only, no limits. @default 'size-budget.json' */
+  budget?: string | Budget | null;
   /** Bundle file names to wait for before printing one table for all. */
   expect?: string[];
   /** Where the table goes. @default console.log */

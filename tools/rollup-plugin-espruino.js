@@ -20,8 +20,8 @@ const { measure, loadBudget, overBudget, formatTable } = require('./bundle-repor
 
 /**
  * @typedef {object} EspruinoCheckOptions
- * @property {string | import('./bundle-report').Budget} [budget] the budget, or the path of its
- *   JSON file relative to the working directory; default 'size-budget.json'
+ * @property {string | import('./bundle-report').Budget | null} [budget] the budget, or the path of its
+ *   JSON file relative to the working directory; null: sizes only, no limits; default 'size-budget.json'
  * @property {string[]} [expect] bundle file names to wait for before printing one table for all;
  *   by default the table covers the chunks of each output as it is written.
  * @property {(text: string) => void} [log] where the table goes; default console.log
@@ -64,7 +64,7 @@ function espruinoCheck({ budget = 'size-budget.json', expect, log = console.log 
       const rows = names.map((name) => /** @type {import('./bundle-report').Sizes} */ (sizes.get(name)));
       const limits = typeof budget === 'string' ? loadBudget(path.resolve(budget)) : budget;
       log(formatTable(rows, limits));
-      const errors = overBudget(rows, limits);
+      const errors = limits ? overBudget(rows, limits) : [];
       if (errors.length > 0) this.error(`size budget:\n  ${errors.join('\n  ')}`);
     },
   };

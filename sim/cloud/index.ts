@@ -52,6 +52,7 @@ import { join } from 'node:path';
 import { Store } from './store';
 import { CloudApi, Hub } from './hub';
 import { httpHandler } from './http';
+import { packageRoot } from '../root';
 
 export type { CloudApi, DeviceView, Fault, FaultScope, FaultState } from './hub';
 export type { Org, User, TokenRecord, DeviceRecord } from './store';
@@ -86,7 +87,7 @@ export interface CloudServer {
 }
 
 /** Path of the shipped test certificate directory. */
-export const CERT_DIR = join(__dirname, 'certs');
+export const CERT_DIR = join(packageRoot(), 'sim', 'cloud', 'certs');
 /** The test CA that issued the simulated cloud's TLS certificate (PEM file): what a device must trust. */
 export const TEST_CA = join(CERT_DIR, 'ca.pem');
 /** A CA that did not issue it (PEM file): a device trusting only this one refuses the cloud. */

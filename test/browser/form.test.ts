@@ -10,19 +10,19 @@
  * one the cloud issued. Screenshots of the form before and after submitting go
  * to test-output/browser/.
  *
- * Chromium is required (`/usr/bin/chromium`): without it this test fails and
- * says how to install it.
+ * Chromium comes from the npm package `@sparticuz/chromium` (a headless
+ * Chromium shipped inside the package, unpacked into the temporary directory
+ * at the first launch): `npm ci` is all the test needs.
  */
 import { strict as assert } from 'assert';
 import { existsSync, mkdirSync } from 'fs';
 import { join, resolve } from 'path';
+import sparticuz from '@sparticuz/chromium';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createCloudServer, type CloudServer } from '../../sim/cloud';
 import { createSimDevice, DIST, utf8Bytes, type SimDevice } from '../../sim/device';
 import { http, issueToken, signIn } from '../../sim/phone';
 
-/** Where the browser is expected (Debian's `chromium` package). */
-const CHROMIUM = '/usr/bin/chromium';
 /** Screenshots go here (gitignored). */
 const OUT = resolve(__dirname, '..', '..', 'test-output', 'browser');
 /** A phone's viewport (iPhone 12-15 class). */
@@ -37,22 +37,19 @@ const NETWORKS = [
   { ssid: 'Office', password: 'new-password', rssi: -70, channel: 11 }
 ];
 
-/** Launches the system Chromium, or fails saying that it is required and how to install it. */
+/** Launches the packaged headless Chromium, offline: no background networking, updates or sync. */
 async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is required for the browser test but ${CHROMIUM} does not exist: install it with \`apt-get install chromium\``);
-  }
+  const executablePath = await sparticuz.executablePath();
   try {
     return await chromium.launch({
-      executablePath: CHROMIUM,
+      executablePath,
       timeout: 20000,
-      args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'
-      ]
+      args: sparticuz.args.concat([
+        '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'
+      ])
     });
   } catch (e) {
-    throw new Error(`Chromium is required for the browser test but ${CHROMIUM} could not be launched (is it installed? \`apt-get install chromium\`): ${(e as Error).message}`);
+    throw new Error(`the headless Chromium of @sparticuz/chromium (${executablePath}) could not be launched: ${(e as Error).message}`);
   }
 }
 

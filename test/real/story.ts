@@ -189,6 +189,8 @@ export interface StoryOptions {
   sampleMs?: number;
   /** Progress lines. */
   log?: (line: string) => void;
+  /** Where the firmware's manifest `<chip>.files.json` is (a product's build). @default DIST */
+  dist?: string;
 }
 
 /**
@@ -213,6 +215,7 @@ export class Story {
   private baseline = 0;
   private sampleMs: number;
   private log: (line: string) => void;
+  private dist: string;
   private peak = { max: 0, where: '' };
   private samples = 0;
   private configFrom = 0;
@@ -224,6 +227,7 @@ export class Story {
     this.world = o.world || STORY_WORLD;
     this.sampleMs = o.sampleMs || 30;
     this.log = o.log || (() => undefined);
+    this.dist = o.dist || DIST;
     this.cloud = createCloudServer({ log: (l) => this.cloudLog.push(l) });
     this.figures = { chip, requests: [], ms: {} };
   }
@@ -234,7 +238,7 @@ export class Story {
   }
 
   private manifest(): string {
-    return path.join(DIST, `${this.chip.toLowerCase()}.files.json`);
+    return path.join(this.dist, `${this.chip.toLowerCase()}.files.json`);
   }
 
   private begin(): void {
