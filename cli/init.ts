@@ -42,25 +42,40 @@ export const FIRMWARE = `/**
  *   npm run sim          runs dist/ on a simulated board, cloud and phone
  *   npm run flash -- --port /dev/ttyUSB0   puts dist/ on a real board
  */
-import { createEdgent, createBoard, runAtBoot, BoardProfile } from 'espruino-edgent';
+import { createEdgent, createBoard, runAtBoot, BoardProfile, Edgent, State } from 'espruino-edgent';
 
-/** Starts the product on \`board\` at every boot (\`espruino-edgent build\` calls it with the board's profile). */
-export function main(board: BoardProfile): void {
-  runAtBoot(function () {
-    const device = createEdgent({
-      templateId: 'TMPL4abcd123',          // from the Blynk console
-      templateName: 'My Device',           // in the access point name and board_info
-      fwVersion: '0.1.0'
-    }, createBoard(board));
-    device.onVirtualWrite(function (pin, values) {
-      if (pin === 0) device.virtualWrite(1, values[0]);
-    });
-    device.onStateChange(function (next) {
-      if (next === 'RUNNING') device.virtualWrite(1, 'hello');
-    });
-    device.start();
-    return device;
-  });
+// The board it runs on and its device. Handlers are module-level functions: on
+// the board a function nested in another costs more RAM and keeps that scope alive.
+let board: BoardProfile;
+let device: Edgent;
+
+/** The app switched V0: echo the value on V1. */
+function onWrite(pin: number, values: string[]): void {
+  if (pin === 0) device.virtualWrite(1, values[0]);
+}
+
+/** Online: say hello on V1. */
+function onState(next: State): void {
+  if (next === 'RUNNING') device.virtualWrite(1, 'hello');
+}
+
+/** Creates and starts the device (at boot, and again after a restart). */
+function start(): Edgent {
+  device = createEdgent({
+    templateId: 'TMPL4abcd123',          // from the Blynk console
+    templateName: 'My Device',           // in the access point name and board_info
+    fwVersion: '0.1.0'
+  }, createBoard(board));
+  device.onVirtualWrite(onWrite);
+  device.onStateChange(onState);
+  device.start();
+  return device;
+}
+
+/** Starts the product on \`profile\` at every boot (\`espruino-edgent build\` calls it with the board's profile). */
+export function main(profile: BoardProfile): void {
+  board = profile;
+  runAtBoot(start);
 }
 `;
 

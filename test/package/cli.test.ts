@@ -182,7 +182,7 @@ describe('command line', function () {
     });
 
     it('fails (exit 1) saying what to add when the firmware does not export main', async () => {
-      const fw = file('firmware.ts', FIRMWARE.replace('export function main', 'function start'));
+      const fw = file('firmware.ts', FIRMWARE.replace('export function main', 'function boot'));
       const r = await run('build', fw, '--board', 'esp32', '--out', path.join(dir, 'out'));
       assert.equal(r.code, 1);
       assert.match(r.err, /does not export main: add `export function main\(board: BoardProfile\)/);
