@@ -1,20 +1,19 @@
 /**
  * The library's entry point: `createEdgent(options, hw)` checks the product's
  * options, names the access point, wires the button and LED to the device
- * (`lib/machine.ts`, which loads the portal, cloud client and config store
- * from their Storage modules as its states need them) on the ports of one
- * board, and gives product code that device: lifecycle, state changes,
- * reconfiguration and virtual pins.
+ * (`lib/machine.ts`, which runs its steps and loads the portal, cloud client
+ * and config store from their Storage modules as its events need them) on the
+ * ports of one board, and gives product code that device: lifecycle, state
+ * changes, reconfiguration and virtual pins.
  */
 
 import { Hardware, Undo } from './ports';
 import { State } from './types';
-import { createMachine, Machine, MachineOptions } from './machine';
-import { apSsid, validatePrefix, DEFAULT_AP_PREFIX } from './apname';
+import { createMachine, Machine, MachineOptions, STEPS_MODULE } from './machine';
 import { createButton } from './button';
 import { createIndicator } from './led';
 
-export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './machine';
+export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from './machine';
 
 /** Product options of `createEdgent`. */
 export interface EdgentOptions {
@@ -87,46 +86,20 @@ export interface Edgent {
 /**
  * Creates the provisioning stack on a board's ports. Throws TypeError for
  * invalid options (programmer mistakes); operational failures are reported as
- * states and `lastError()` codes. Nothing of this function outlives it but
- * the device: its checks and the names it computes are freed after boot.
+ * states and `lastError()` codes. The options are checked, and the access
+ * point named, by the steps module (`lib/steps.ts` `setup`), loaded for this
+ * call only: none of that code stays in RAM after boot.
  */
 export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
-  function check(ok: boolean, what: string): void {
-    if (!ok) throw new TypeError('edgent: invalid ' + what);
+  const mods = hw.modules;
+  let mo: MachineOptions;
+  try {
+    mo = mods.load(STEPS_MODULE).setup(opts, hw);
+  } finally {
+    mods.unload(STEPS_MODULE);
   }
-  const prefix = opts.apPrefix === undefined ? DEFAULT_AP_PREFIX : opts.apPrefix;
-  const apPassword = opts.apPassword || '';
-  check(typeof opts.templateId === 'string' && opts.templateId.length > 0, 'templateId');
-  check(typeof opts.templateName === 'string' && opts.templateName.length > 0, 'templateName');
-  check(typeof opts.fwVersion === 'string' && opts.fwVersion.length > 0 && opts.fwVersion.length <= 32, 'fwVersion');
-  check(validatePrefix(prefix), 'apPrefix');
-  check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
-  check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
-  check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
-  // Espruino's tls takes one certificate: a bundle would silently trust only its first. No local
-  // variables for this: on the board they stayed in RAM with the device (6 JsVars measured).
-  check(opts.tlsCa === undefined || opts.tlsCa === false || (typeof opts.tlsCa === 'string' &&
-    opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----') >= 0 &&
-    opts.tlsCa.indexOf('-----BEGIN CERTIFICATE-----') === opts.tlsCa.lastIndexOf('-----BEGIN CERTIFICATE-----')), 'tlsCa (one PEM certificate, or false)');
-  const ssid = apSsid({ prefix: prefix, templateName: opts.templateName, chipId: hw.system.chipId() });
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
-  const mo: MachineOptions = {
-    hw: hw,
-    templateId: opts.templateId,
-    templateName: opts.templateName,
-    fwType: opts.fwType || opts.templateId,
-    fwVer: opts.fwVersion,
-    build: opts.build || '',
-    apSsid: ssid,
-    apPassword: apPassword,
-    tls: opts.tls === undefined ? hw.net.tls : opts.tls && hw.net.tls,
-    tlsCa: opts.tlsCa,
-    heartbeatS: opts.heartbeatS,
-    buffIn: opts.buffIn,
-    captive: !!opts.captivePortal,
-    configIdleTimeoutMs: opts.configIdleTimeoutMs,
-    indicator: indicator
-  };
+  mo.indicator = indicator;
   const dev = createMachine(mo) as Machine & Edgent;
   // The machine reads its options when it starts: the button joins them now, wired to the machine directly.
   if (hw.button) {
@@ -139,7 +112,7 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
     });
   }
   // The machine is the product's object: two more names, no wrappers.
-  dev.apSsid = ssid;
+  dev.apSsid = mo.apSsid;
   dev.factoryReset = dev.holdReset;
   return dev;
 }

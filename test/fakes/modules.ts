@@ -6,7 +6,8 @@ import { ModulePort } from '../../lib/ports';
 import * as configMode from '../../lib/mode-config';
 import * as cloudMode from '../../lib/mode-cloud';
 import * as storeMode from '../../lib/mode-store';
-import { CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from '../../lib/edgent';
+import * as steps from '../../lib/steps';
+import { CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/edgent';
 
 /** The fake, with the names currently loaded. */
 export interface FakeModules extends ModulePort {
@@ -21,7 +22,8 @@ export function createFakeModules(): FakeModules {
   const table: { [name: string]: unknown } = {
     [CONFIG_MODULE]: configMode,
     [CLOUD_MODULE]: cloudMode,
-    [STORE_MODULE]: storeMode
+    [STORE_MODULE]: storeMode,
+    [STEPS_MODULE]: steps
   };
   const m: FakeModules = {
     loaded: [],

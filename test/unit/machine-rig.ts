@@ -4,7 +4,8 @@
  * spy and a system port counting reboots.
  */
 import sinon from 'sinon';
-import { createMachine, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from '../../lib/machine';
+import { createMachine, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/machine';
+import * as steps from '../../lib/steps';
 import { copyRecord, defaultRecord } from '../../lib/record';
 import { CloudEvent, CloudTarget, ConfigRecord } from '../../lib/types';
 import { FakeWifi } from '../fakes/wifi';
@@ -114,6 +115,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
       },
       modules: {
         load: (name: string) => {
+          if (name === STEPS_MODULE) return steps;
           if (name === STORE_MODULE) return { createStore: () => store };
           if (name === CLOUD_MODULE) return { createCloud: (o: { onEvent: (ev: CloudEvent) => void }) => cloud.create(o) };
           if (name === CONFIG_MODULE) {

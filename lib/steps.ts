@@ -1,0 +1,626 @@
+/**
+ * The provisioning state machine of the Edgent contract: the transition table
+ * and every step the device takes on an event. This is the Storage module
+ * `edgent-steps`: the device (`lib/machine.ts`) keeps its state in one object
+ * and loads this module for each event it gets, so on the board none of these
+ * functions holds RAM between events. Nothing here may outlive a step: timers,
+ * joins, the access point, config mode and the cloud report to the device's
+ * own functions (`Device.h`).
+ *
+ * - One transition table (`transitions`) maps each state's events to a target
+ *   state or to a pseudo-target: `@retry` (another attempt after a backoff
+ *   while the budget lasts, else ERROR), `@reconnect` (cloud if Wi-Fi is up,
+ *   else network) and `@reboot`.
+ * - One place writes the state: it clears the old state's timer, starts/stops
+ *   the resources each state needs (access point with the config-mode module,
+ *   station link, cloud module), runs the entry action, logs `OLD => NEW`,
+ *   shows the state's LED pattern and notifies listeners once.
+ * - A state waits for one thing at a time: one timer slot, whose kind says
+ *   what it waits for. Every transition, retry, reboot and stop clears it and
+ *   bumps the epoch; a join's answer from an older epoch is dropped.
+ * - Mode code lives in Storage modules loaded through `hw.modules` only while
+ *   needed: the portal and DNS (`CONFIG_MODULE`) while the access point is up,
+ *   the cloud client (`CLOUD_MODULE`) in the cloud states, the config store
+ *   (`STORE_MODULE`) for each read or write of the record.
+ * - Credentials from `/config` are staged in RAM and committed as VALID only
+ *   after the first cloud login (or at once with `save`). A first-provisioning
+ *   failure persists `last_error`, drops the staged values and ends in ERROR,
+ *   whose reboot brings the device back to the stored config or to config mode.
+ * - A provisioned device never falls back to the access point on its own: it
+ *   retries with exponential backoff capped at `BACKOFF_MAX_MS`, spread by
+ *   ±25 % with a per-device jitter derived from the chip id (a building full
+ *   of devices does not come back in lock-step, nor later than it must).
+ * - `setup` checks the product's options once at boot (for `createEdgent`).
+ */
+
+import { Hardware, JoinFailure, WifiEvent } from './ports';
+import {
+  CloudEvent, ConfigRecord, PortalRequest, State,
+  ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
+  ERR_NET_AUTH, ERR_NET_NOT_FOUND, ERR_NET_NO_IP, ERR_NONE, ERR_TOKEN
+} from './types';
+import { copyRecord, defaultRecord } from './record';
+import { crc32 } from './crc32';
+import { apSsid, validatePrefix, DEFAULT_AP_PREFIX } from './apname';
+import { ConfigStore } from './store';
+import { CloudClient } from './cloud';
+import type { Device, MachineOptions } from './machine';
+import type { EdgentOptions } from './edgent';
+
+/** Storage module with these steps, loaded by the device for each event. */
+export const STEPS_MODULE = 'edgent-steps';
+/** Storage module with the portal, DNS and scanner (`lib/mode-config.ts`), loaded in config mode only. */
+export const CONFIG_MODULE = 'edgent-portal';
+/** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded in the cloud states only. */
+export const CLOUD_MODULE = 'edgent-cloud';
+/** Storage module with the config store (`lib/mode-store.ts`), loaded for each use of the record. */
+export const STORE_MODULE = 'edgent-store';
+/** The access point's own address (the contract's fixed 192.168.4.1/24). */
+export const AP_IP = '192.168.4.1';
+
+/** Delay in SWITCH_TO_STA so the `/config` reply leaves before the AP goes down. */
+export const SWITCH_DELAY_MS = 1000;
+/** Delay before a requested reboot, so a reply already written can leave. */
+export const REBOOT_DELAY_MS = 1000;
+/** Per-attempt timeout of a Wi-Fi join. */
+export const JOIN_TIMEOUT_MS = 50000;
+/** Per-attempt timeout of a cloud connection (connect + login). */
+export const CLOUD_TIMEOUT_MS = 50000;
+/** Wait in ERROR before rebooting. */
+export const ERROR_REBOOT_MS = 10000;
+/** While the button is held in ERROR, the reboot is re-checked this often. */
+export const ERROR_HOLD_RECHECK_MS = 1000;
+/** Attempts per phase while provisioning (the contract's retry budget of 1). */
+export const PROVISION_ATTEMPTS = 1;
+/** Attempts per phase once provisioned (reference: 500) before ERROR and a reboot. */
+export const PROVISIONED_ATTEMPTS = 500;
+/** First retry delay; doubles per failed attempt. */
+export const BACKOFF_MIN_MS = 5000;
+/** Longest retry delay, before jitter (±25 %). */
+export const BACKOFF_MAX_MS = 120000;
+
+/** Events the table knows. */
+export type MachineEvent =
+  | 'valid' | 'blank'
+  | 'board_info' | 'config' | 'reset' | 'reboot' | 'stations_none' | 'idle'
+  | 'timeout' | 'joined' | 'join_failed' | 'static_ip_failed'
+  | 'online' | 'token_rejected' | 'cloud_failed' | 'net_lost' | 'cloud_lost'
+  | 'config_start' | 'config_erase' | 'hold_reset' | 'done' | 'fatal';
+
+/**
+ * A transition target: a state, or `@retry` (next attempt after a backoff, or
+ * ERROR when the budget is spent), `@reconnect` (cloud if Wi-Fi is up, else
+ * network), `@reboot`, `@stay` (expected here, nothing to do).
+ */
+export type Target = State | '@retry' | '@reconnect' | '@reboot' | '@stay';
+
+/** One state's row of the transition table: event → target. Unlisted events are ignored. */
+export type Row = { [E in MachineEvent]?: Target };
+
+/** Every state of the table, `BOOT` first. */
+export const STATES: State[] = [
+  'BOOT', 'WAIT_CONFIG', 'CONFIGURING', 'SWITCH_TO_STA', 'CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING',
+  'OTA_UPGRADE', 'RESET_CONFIG', 'ERROR'
+];
+
+/**
+ * The transition table, one row per state: the single source of truth (the
+ * tests read the whole table through it). A function rather than an object
+ * of objects: on the board the code stays in flash and only the row asked for
+ * exists in RAM, while it is looked at.
+ */
+export function transitions(s: State): Row {
+  switch (s) {
+    case 'BOOT':
+      return { valid: 'CONNECTING_NET', blank: 'WAIT_CONFIG' };
+    case 'WAIT_CONFIG':
+      return {
+        board_info: 'CONFIGURING', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
+        idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', stations_none: '@stay'
+      };
+    case 'CONFIGURING':
+      return {
+        stations_none: 'WAIT_CONFIG', config: 'SWITCH_TO_STA', reset: 'RESET_CONFIG', reboot: '@reboot',
+        idle: '@reboot', hold_reset: 'RESET_CONFIG', fatal: 'ERROR', board_info: '@stay'
+      };
+    case 'SWITCH_TO_STA':
+      return { timeout: 'CONNECTING_NET', hold_reset: 'RESET_CONFIG', stations_none: '@stay' };
+    case 'CONNECTING_NET':
+      return {
+        joined: 'CONNECTING_CLOUD', join_failed: '@retry', timeout: '@retry', static_ip_failed: 'ERROR',
+        fatal: 'ERROR', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG', net_lost: '@stay',
+        stations_none: '@stay'
+      };
+    case 'CONNECTING_CLOUD':
+      return {
+        online: 'RUNNING', token_rejected: 'WAIT_CONFIG', cloud_failed: '@retry', timeout: '@retry',
+        fatal: 'ERROR', net_lost: 'CONNECTING_NET', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG'
+      };
+    case 'RUNNING':
+      return {
+        cloud_lost: '@reconnect', net_lost: 'CONNECTING_NET', token_rejected: 'WAIT_CONFIG',
+        config_start: 'WAIT_CONFIG', config_erase: 'RESET_CONFIG', reboot: '@reboot', hold_reset: 'RESET_CONFIG'
+      };
+    case 'OTA_UPGRADE':
+      return { timeout: 'ERROR', hold_reset: 'RESET_CONFIG' };
+    case 'RESET_CONFIG':
+      return { done: 'WAIT_CONFIG', fatal: 'ERROR' };
+    case 'ERROR':
+      return { timeout: '@reboot', config_start: 'WAIT_CONFIG', hold_reset: 'RESET_CONFIG' };
+  }
+  return {};
+}
+
+/**
+ * True in the states in which the access point, portal and DNS run.
+ * SWITCH_TO_STA and RESET_CONFIG keep them so a reply already written can leave.
+ */
+export function isConfigState(s: State): boolean {
+  return s === 'WAIT_CONFIG' || s === 'CONFIGURING' || s === 'SWITCH_TO_STA' || s === 'RESET_CONFIG';
+}
+
+/** True in the states in which the cloud link is wanted. */
+export function isCloudState(s: State): boolean {
+  return s === 'CONNECTING_CLOUD' || s === 'RUNNING';
+}
+
+/** True in the states in which the station link is wanted. */
+export function isStationState(s: State): boolean {
+  return s === 'CONNECTING_NET' || isCloudState(s);
+}
+
+/** Maps a join failure to the finest error code. */
+export function joinErrorCode(reason: JoinFailure | 'timeout'): number {
+  if (reason === 'wrong_password') return ERR_NET_AUTH;
+  if (reason === 'no_ap_found') return ERR_NET_NOT_FOUND;
+  if (reason === 'no_ip') return ERR_NET_NO_IP;
+  if (reason === 'bad_static_ip') return ERR_CONFIG;
+  return ERR_NET;
+}
+
+/** Maps a cloud failure reason to the finest error code. */
+export function cloudErrorCode(reason: string): number {
+  if (reason === 'dns') return ERR_CLOUD_DNS;
+  if (reason === 'tls') return ERR_CLOUD_TLS;
+  return ERR_CLOUD;
+}
+
+/**
+ * The wait before attempt `n + 1` after `n` failed ones: `BACKOFF_MIN_MS`
+ * doubling up to `BACKOFF_MAX_MS`, spread ±25 % by `seed`.
+ */
+export function backoff(n: number, seed: number): number {
+  let d = BACKOFF_MIN_MS;
+  for (let i = 1; i < n && d < BACKOFF_MAX_MS; i++) d = d * 2;
+  if (d > BACKOFF_MAX_MS) d = BACKOFF_MAX_MS;
+  return d - d / 4 + (seed % (d / 2 + 1));
+}
+
+
+/** What the one timer slot waits for. */
+export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot';
+
+// The device this step works on (set by `run` at each call).
+let S: Device;
+let hw: Hardware;
+let o: MachineOptions;
+
+/** Runs one call on the config store, which is in RAM only meanwhile. */
+function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
+  const mods = hw.modules;
+  try {
+    const s: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log });
+    return op === 'load' ? s.load() : op === 'save' ? s.save(arg) : s.erase(arg);
+  } catch (e) {
+    hw.system.log('store: ' + e);
+    return op === 'load' ? defaultRecord() : 'failed';
+  } finally {
+    mods.unload(STORE_MODULE);
+  }
+}
+
+/** Saves the record as it is; false (logged) when the flash refused it. */
+function persist(): boolean {
+  const res = useStore('save', S.cfg);
+  if (res === 'saved' || res === 'unchanged') return true;
+  hw.system.log('config save failed: ' + res);
+  return false;
+}
+
+/** Arms the timer slot for `kind` (replacing what it waited for). */
+function later(kind: TimerKind, ms: number): void {
+  if (S.timer !== null) hw.clock.clearTimeout(S.timer);
+  S.timerKind = kind;
+  S.timer = hw.clock.setTimeout(S.h.timer, ms);
+}
+
+/** Drops the pending timer and makes every pending answer stale. */
+function moveOn(): void {
+  if (S.timer !== null) hw.clock.clearTimeout(S.timer);
+  S.timer = null;
+  S.timerKind = '';
+  S.epoch++;
+}
+
+/** (Re)arms the idle timeout while config mode runs; clears it otherwise. */
+function armIdle(): void {
+  if (S.idleTimer !== null) hw.clock.clearTimeout(S.idleTimer);
+  S.idleTimer = null;
+  if (o.configIdleTimeoutMs && S.ap === 2) S.idleTimer = hw.clock.setTimeout(S.h.idle, o.configIdleTimeoutMs);
+}
+
+/** The access point of config mode came up (or failed): start the config-mode module on it. */
+function onAp(err: string | null): void {
+  if (S.ap !== 1) return;
+  if (!err) {
+    try {
+      S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({ hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP });
+    } catch (x) {
+      err = String(x);
+    }
+  }
+  if (err) {
+    hw.system.log('config mode failed: ' + err);
+    configMode(false);
+    if (S.apEpoch === S.epoch) fail(ERR_INTERNAL, 'fatal');
+    return;
+  }
+  S.ap = 2;
+  armIdle();
+}
+
+/** Starts config mode (access point, then the config-mode module) or stops it. */
+function configMode(on: boolean): void {
+  if (!on) {
+    if (S.mode) {
+      S.mode.stop();
+      S.mode = null;
+      hw.modules.unload(CONFIG_MODULE);
+    }
+    if (S.ap) hw.wifi.stopAP();
+    S.ap = 0;
+    armIdle();
+    return;
+  }
+  if (S.ap) return;
+  S.ap = 1;
+  S.apEpoch = S.epoch;
+  hw.wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.ap);
+}
+
+/** Drops the cloud link and its module. */
+function dropCloud(): void {
+  if (!S.cloud) return;
+  S.cloud.disconnect();
+  S.cloud = null;
+  hw.modules.unload(CLOUD_MODULE);
+}
+
+/** One join or cloud attempt of the current state, with its timeout. */
+function attempt(): void {
+  S.attempts++;
+  const c = S.cfg as ConfigRecord;
+  const net = S.state === 'CONNECTING_NET';
+  if (net) {
+    hw.wifi.join({
+      ssid: c.ssid,
+      password: c.pass,
+      hostname: o.apSsid.split(' ').join('-'),
+      staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
+    }, S.h.join(S.epoch));
+  } else {
+    try {
+      if (!S.cloud) {
+        S.cloud = hw.modules.load(CLOUD_MODULE).createCloud({
+          net: hw.net,
+          clock: hw.clock,
+          info: { fwVer: o.fwVer, fwType: o.fwType, tmplId: o.templateId, build: o.build, dev: hw.system.board },
+          heartbeatS: o.heartbeatS,
+          buffIn: o.buffIn,
+          log: hw.system.log,
+          onEvent: S.h.cloud,
+          onWrite: S.h.write
+        }) as CloudClient;
+      }
+      S.cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
+    } catch (x) {
+      hw.system.log('cloud: ' + x);
+    }
+  }
+  later('attempt', net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
+}
+
+/** The answer of the current join attempt. */
+function onJoin(err: JoinFailure | null): void {
+  if (S.state !== 'CONNECTING_NET') return;
+  if (!err) {
+    dispatch('joined');
+  } else if (err === 'bad_static_ip') {
+    fail(ERR_CONFIG, 'static_ip_failed');
+  } else {
+    S.failCode = joinErrorCode(err);
+    dispatch('join_failed');
+  }
+}
+
+/**
+ * Records an operational failure in RAM and flash, drops staged credentials
+ * (back to the stored record) and takes the event that follows it.
+ */
+function fail(code: number, ev: MachineEvent): void {
+  S.lastErr = code;
+  const rec = useStore('load');
+  rec.lastError = code;
+  useStore('save', rec);
+  if (!S.committed) {
+    S.cfg = useStore('load');
+    S.fresh = false;
+  }
+  dispatch(ev);
+}
+
+/** The timer slot fired: do what it waited for. */
+function onTimer(): void {
+  const kind = S.timerKind;
+  S.timerKind = '';
+  if (kind === 'attempt') {
+    // The attempt took too long.
+    const net = S.state === 'CONNECTING_NET';
+    if (net) hw.wifi.leave();
+    else dropCloud();
+    S.failCode = net ? ERR_NET : ERR_CLOUD;
+    dispatch('timeout');
+  } else if (kind === 'retry') {
+    attempt();
+  } else if (kind === 'error') {
+    // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
+    if (S.state === 'ERROR' && o.button && o.button.isHeld()) later('error', ERROR_HOLD_RECHECK_MS);
+    else dispatch('timeout');
+  } else if (kind === 'reboot') {
+    stop();
+    hw.system.reboot();
+  } else if (kind === 'switch') {
+    dispatch('timeout');
+  }
+}
+
+/** Entry actions. */
+function enter(s: State): void {
+  if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
+    S.attempts = 0;
+    if (s === 'CONNECTING_CLOUD' && !hw.wifi.isJoined()) dispatch('net_lost');
+    else attempt();
+  } else if (s === 'SWITCH_TO_STA') {
+    later('switch', SWITCH_DELAY_MS);
+  } else if (s === 'RUNNING') {
+    // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
+    if (!S.fresh && S.lastErr === ERR_NONE) return;
+    const c = S.cfg as ConfigRecord;
+    S.lastErr = ERR_NONE;
+    c.lastError = ERR_NONE;
+    c.valid = true;
+    c.fwVer = o.fwVer;
+    S.committed = persist();
+    if (!S.committed) S.lastErr = ERR_INTERNAL;
+    if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', o.apSsid);
+    S.fresh = false;
+  } else if (s === 'RESET_CONFIG') {
+    const res = useStore('erase', o.fwVer);
+    S.cfg = useStore('load');
+    S.committed = false;
+    S.lastErr = ERR_NONE;
+    if (res === 'saved' || res === 'unchanged') dispatch('done');
+    else fail(ERR_INTERNAL, 'fatal');
+  } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
+    later('error', ERROR_REBOOT_MS);
+  }
+}
+
+/** Applies one event: the table's target, a pseudo-target, or nothing. */
+function apply(ev: MachineEvent): void {
+  let next = transitions(S.state)[ev];
+  if (next === undefined) {
+    if (o.debug) throw new Error('event ' + ev + ' not handled in ' + S.state);
+    return;
+  }
+  if (next === '@stay') return;
+  if (next === '@retry') {
+    // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
+    moveOn();
+    if (S.state === 'CONNECTING_CLOUD') dropCloud();
+    else hw.wifi.leave();
+    if (S.attempts >= (S.committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
+      fail(S.failCode, 'fatal');
+      return;
+    }
+    S.jitterSeed = crc32('j', S.jitterSeed);
+    later('retry', backoff(S.attempts, S.jitterSeed));
+    return;
+  }
+  if (next === '@reboot') {
+    moveOn();
+    S.rebooting = true;
+    later('reboot', REBOOT_DELAY_MS);
+    return;
+  }
+  if (next === '@reconnect') next = hw.wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+  const prev = S.state;
+  moveOn();
+  S.state = next;
+  if (!isConfigState(next)) configMode(false);
+  if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
+  if (!isStationState(next)) hw.wifi.leave();
+  if (isConfigState(next)) configMode(true);
+  hw.system.log(prev + ' => ' + next);
+  if (o.indicator) o.indicator.setState(next);
+  const ls = S.listeners.slice();
+  for (let i = 0; i < ls.length; i++) ls[i](next, prev);
+  enter(next);
+}
+
+/** Queues an event; events raised while one is handled run after it. */
+function dispatch(ev: MachineEvent): void {
+  if (S.queue) {
+    S.queue.push(ev);
+    return;
+  }
+  const q = (S.queue = [ev]);
+  try {
+    while (q.length && S.started && !S.rebooting) apply(q.shift() as MachineEvent);
+  } finally {
+    S.queue = null;
+  }
+}
+
+/** What the cloud client reports. */
+function onCloud(ev: CloudEvent): void {
+  if (ev.type === 'online') {
+    dispatch('online');
+  } else if (ev.type === 'rejected') {
+    if (ev.status === 9) {
+      fail(ERR_TOKEN, 'token_rejected');
+    } else {
+      S.failCode = ERR_CLOUD;
+      dispatch('cloud_failed');
+    }
+  } else if (ev.type === 'offline') {
+    S.failCode = cloudErrorCode(ev.reason);
+    dispatch(S.state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
+  } else {
+    dispatch(ev.command === 'reboot' ? 'reboot' : ev.command === 'config start' ? 'config_start' : 'config_erase');
+  }
+}
+
+/** What the radio reports: the last station left the access point, or the station link was lost. */
+function onWifi(ev: WifiEvent): void {
+  if (ev.type === 'stations') {
+    if (ev.count === 0) dispatch('stations_none');
+  } else {
+    S.failCode = ERR_NET;
+    dispatch('net_lost');
+  }
+}
+
+/** Loads the stored record and enters the first state (idempotent). */
+function start(): void {
+  if (S.started) return;
+  S.started = true;
+  S.jitterSeed = crc32(hw.system.chipId());
+  S.undoWifi = hw.wifi.onEvent(S.h.wifi);
+  const c: ConfigRecord = (S.cfg = useStore('load'));
+  S.committed = c.valid;
+  S.lastErr = c.lastError;
+  if (o.button) o.button.start();
+  dispatch(S.committed ? 'valid' : 'blank');
+}
+
+/** Stops every timer, watch, link and service, and the LED. */
+function stop(): void {
+  if (o.button) o.button.stop();
+  if (o.indicator) o.indicator.stop();
+  if (!S.started) return;
+  S.started = false;
+  S.rebooting = false;
+  moveOn();
+  if (S.undoWifi) S.undoWifi();
+  S.undoWifi = null;
+  configMode(false);
+  dropCloud();
+  hw.wifi.leave();
+}
+
+/** A request from the portal. */
+function portal(req: PortalRequest): void {
+  if (req.type === 'activity') {
+    if (S.idleTimer !== null) armIdle();
+    return;
+  }
+  if (req.type === 'config') {
+    if (transitions(S.state).config === undefined) return;
+    const c: ConfigRecord = (S.cfg = copyRecord(req.config));
+    c.fwVer = o.fwVer;
+    S.committed = false;
+    S.fresh = true;
+    if (req.save) {
+      c.valid = true;
+      c.lastError = ERR_NONE;
+      S.lastErr = ERR_NONE;
+      S.committed = persist();
+    }
+  }
+  dispatch(req.type);
+}
+
+/** The idle timeout of config mode: reboot into a stored config, or wait again. */
+function onIdle(): void {
+  S.idleTimer = null;
+  if (useStore('load').valid) dispatch('idle');
+  else armIdle();
+}
+
+/** A copy of the record the device works with. */
+function config(): ConfigRecord {
+  return copyRecord(S.cfg || defaultRecord());
+}
+
+/** The operations of `run` that are not events of the table. */
+const OPS: { [op: string]: (arg?: any) => any } = {
+  start: start, stop: stop, config: config, portal: portal, timer: onTimer, idle: onIdle,
+  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi
+};
+
+/**
+ * Runs one operation of the device `dev`: `start`, `stop`, `config` (a copy of
+ * the record), `portal` (a portal request), `timer`, `idle`, `join`, `ap`,
+ * `cloud`, `wifi` (what those report), or any other name as an event of the table.
+ */
+export function run(dev: Device, op: string, arg?: any): any {
+  S = dev;
+  hw = dev.hw;
+  o = dev.o;
+  const f = OPS[op];
+  if (f) return f(arg);
+  dispatch(op as MachineEvent);
+}
+
+/**
+ * Checks the product's options (TypeError for an invalid one: a programmer
+ * mistake) and derives the device's: the access point name from the chip id,
+ * the firmware type, TLS as far as the board has it. The button and LED are
+ * the caller's to add.
+ */
+export function setup(opts: EdgentOptions, board: Hardware): MachineOptions {
+  function check(ok: boolean, what: string): void {
+    if (!ok) throw new TypeError('edgent: invalid ' + what);
+  }
+  const prefix = opts.apPrefix === undefined ? DEFAULT_AP_PREFIX : opts.apPrefix;
+  const apPassword = opts.apPassword || '';
+  check(typeof opts.templateId === 'string' && opts.templateId.length > 0, 'templateId');
+  check(typeof opts.templateName === 'string' && opts.templateName.length > 0, 'templateName');
+  check(typeof opts.fwVersion === 'string' && opts.fwVersion.length > 0 && opts.fwVersion.length <= 32, 'fwVersion');
+  check(validatePrefix(prefix), 'apPrefix');
+  check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
+  check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
+  check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
+  // Espruino's tls takes one certificate: a bundle would silently trust only its first.
+  const ca = opts.tlsCa;
+  const begin = '-----BEGIN CERTIFICATE-----';
+  check(ca === undefined || ca === false || (typeof ca === 'string' && ca.lastIndexOf(begin) >= 0 && ca.indexOf(begin) === ca.lastIndexOf(begin)),
+    'tlsCa (one PEM certificate, or false)');
+  return {
+    hw: board,
+    templateId: opts.templateId,
+    templateName: opts.templateName,
+    fwType: opts.fwType || opts.templateId,
+    fwVer: opts.fwVersion,
+    build: opts.build || '',
+    apSsid: apSsid({ prefix: prefix, templateName: opts.templateName, chipId: board.system.chipId() }),
+    apPassword: apPassword,
+    tls: opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls,
+    tlsCa: ca,
+    heartbeatS: opts.heartbeatS,
+    buffIn: opts.buffIn,
+    captive: !!opts.captivePortal,
+    configIdleTimeoutMs: opts.configIdleTimeoutMs
+  };
+}
