@@ -141,7 +141,7 @@ export interface Device {
   listeners: Array<(next: State, prev: State) => void>;
   writers: Array<(pin: number, values: string[]) => void>;
   started: boolean;
-  /** The record the device works with (staged or stored); null before `start`. */
+  /** Credentials staged by `/config` and not yet stored; null when the device works with the stored record (read from flash when needed). */
   cfg: ConfigRecord | null;
   /** The record is the stored, valid one. */
   committed: boolean;

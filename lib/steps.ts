@@ -219,10 +219,16 @@ function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
   }
 }
 
-/** Saves the record as it is; false (logged) when the flash refused it. */
-function persist(): boolean {
-  const res = useStore('save', S.cfg);
-  if (res === 'saved' || res === 'unchanged') return true;
+/**
+ * Saves `rec` as the stored record; false (logged) when the flash refused it.
+ * Saved, it is no longer held in RAM: the stored record is read again when needed.
+ */
+function persist(rec: ConfigRecord): boolean {
+  const res = useStore('save', rec);
+  if (res === 'saved' || res === 'unchanged') {
+    S.cfg = null;
+    return true;
+  }
   hw.system.log('config save failed: ' + res);
   return false;
 }
@@ -299,7 +305,7 @@ function dropCloud(): void {
 /** One join or cloud attempt of the current state, with its timeout. */
 function attempt(): void {
   S.attempts++;
-  const c = S.cfg as ConfigRecord;
+  const c: ConfigRecord = S.cfg || useStore('load');
   const net = S.state === 'CONNECTING_NET';
   if (net) {
     hw.wifi.join({
@@ -353,7 +359,7 @@ function fail(code: number, ev: MachineEvent): void {
   rec.lastError = code;
   useStore('save', rec);
   if (!S.committed) {
-    S.cfg = useStore('load');
+    S.cfg = null;
     S.fresh = false;
   }
   dispatch(ev);
@@ -395,18 +401,18 @@ function enter(s: State): void {
   } else if (s === 'RUNNING') {
     // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
     if (!S.fresh && S.lastErr === ERR_NONE) return;
-    const c = S.cfg as ConfigRecord;
+    const c: ConfigRecord = S.cfg || useStore('load');
     S.lastErr = ERR_NONE;
     c.lastError = ERR_NONE;
     c.valid = true;
     c.fwVer = o.fwVer;
-    S.committed = persist();
+    S.committed = persist(c);
     if (!S.committed) S.lastErr = ERR_INTERNAL;
     if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', o.apSsid);
     S.fresh = false;
   } else if (s === 'RESET_CONFIG') {
     const res = useStore('erase', o.fwVer);
-    S.cfg = useStore('load');
+    S.cfg = null;
     S.committed = false;
     S.lastErr = ERR_NONE;
     if (res === 'saved' || res === 'unchanged') dispatch('done');
@@ -507,7 +513,7 @@ function start(): void {
   S.started = true;
   S.jitterSeed = crc32(hw.system.chipId());
   S.undoWifi = hw.wifi.onEvent(S.h.wifi);
-  const c: ConfigRecord = (S.cfg = useStore('load'));
+  const c: ConfigRecord = useStore('load');
   S.committed = c.valid;
   S.lastErr = c.lastError;
   if (o.button) o.button.start();
@@ -545,7 +551,7 @@ function portal(req: PortalRequest): void {
       c.valid = true;
       c.lastError = ERR_NONE;
       S.lastErr = ERR_NONE;
-      S.committed = persist();
+      S.committed = persist(c);
     }
   }
   dispatch(req.type);
@@ -560,7 +566,7 @@ function onIdle(): void {
 
 /** A copy of the record the device works with. */
 function config(): ConfigRecord {
-  return copyRecord(S.cfg || defaultRecord());
+  return S.cfg ? copyRecord(S.cfg) : useStore('load');
 }
 
 /** The operations of `run` that are not events of the table. */
