@@ -28,7 +28,9 @@ export const BUNDLES = [
   { input: 'lib/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   { input: 'lib/mode-store.ts', file: 'dist/edgent-store.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The state machine's steps, `require`d from Storage for each event (lib/machine.ts).
-  { input: 'lib/steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
+  { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // Firmware per board (boot code): the basic example with the library's core inlined.
   { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
   { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
@@ -49,6 +51,7 @@ export const STORAGE_FILES = {
   'edgent-cloud': 'edgent-cloud.js',
   'edgent-store': 'edgent-store.js',
   'edgent-steps': 'edgent-steps.js',
+  'edgent-setup': 'edgent-setup.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
   'edgent.ca': 'edgent-ca.der',

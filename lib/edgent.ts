@@ -9,11 +9,11 @@
 
 import { Hardware, Undo } from './ports';
 import { State } from './types';
-import { createMachine, Machine, MachineOptions, STEPS_MODULE } from './machine';
+import { createMachine, Machine, MachineOptions, SETUP_MODULE } from './machine';
 import { createButton } from './button';
 import { createIndicator } from './led';
 
-export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from './machine';
+export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './machine';
 
 /** Product options of `createEdgent`. */
 export interface EdgentOptions {
@@ -87,16 +87,16 @@ export interface Edgent {
  * Creates the provisioning stack on a board's ports. Throws TypeError for
  * invalid options (programmer mistakes); operational failures are reported as
  * states and `lastError()` codes. The options are checked, and the access
- * point named, by the steps module (`lib/steps.ts` `setup`), loaded for this
- * call only: none of that code stays in RAM after boot.
+ * point named, by the setup module (`lib/setup.ts`), loaded for this call
+ * only: none of that code stays in RAM after boot.
  */
 export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   const mods = hw.modules;
   let mo: MachineOptions;
   try {
-    mo = mods.load(STEPS_MODULE).setup(opts, hw);
+    mo = mods.load(SETUP_MODULE).setup(opts, hw);
   } finally {
-    mods.unload(STEPS_MODULE);
+    mods.unload(SETUP_MODULE);
   }
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
   mo.indicator = indicator;

@@ -30,7 +30,6 @@
  *   retries with exponential backoff capped at `BACKOFF_MAX_MS`, spread by
  *   ±25 % with a per-device jitter derived from the chip id (a building full
  *   of devices does not come back in lock-step, nor later than it must).
- * - `setup` checks the product's options once at boot (for `createEdgent`).
  */
 
 import { Hardware, JoinFailure, WifiEvent } from './ports';
@@ -41,14 +40,14 @@ import {
 } from './types';
 import { copyRecord, defaultRecord } from './record';
 import { crc32 } from './crc32';
-import { apSsid, validatePrefix, DEFAULT_AP_PREFIX } from './apname';
 import { ConfigStore } from './store';
 import { CloudClient } from './cloud';
 import type { Device, MachineOptions } from './machine';
-import type { EdgentOptions } from './edgent';
 
 /** Storage module with these steps, loaded by the device for each event. */
 export const STEPS_MODULE = 'edgent-steps';
+/** Storage module with the product options' checks (`lib/setup.ts`), loaded once by `createEdgent`. */
+export const SETUP_MODULE = 'edgent-setup';
 /** Storage module with the portal, DNS and scanner (`lib/mode-config.ts`), loaded in config mode only. */
 export const CONFIG_MODULE = 'edgent-portal';
 /** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded in the cloud states only. */
@@ -587,46 +586,4 @@ export function run(dev: Device, op: string, arg?: any): any {
   const f = OPS[op];
   if (f) return f(arg);
   dispatch(op as MachineEvent);
-}
-
-/**
- * Checks the product's options (TypeError for an invalid one: a programmer
- * mistake) and derives the device's: the access point name from the chip id,
- * the firmware type, TLS as far as the board has it. The button and LED are
- * the caller's to add.
- */
-export function setup(opts: EdgentOptions, board: Hardware): MachineOptions {
-  function check(ok: boolean, what: string): void {
-    if (!ok) throw new TypeError('edgent: invalid ' + what);
-  }
-  const prefix = opts.apPrefix === undefined ? DEFAULT_AP_PREFIX : opts.apPrefix;
-  const apPassword = opts.apPassword || '';
-  check(typeof opts.templateId === 'string' && opts.templateId.length > 0, 'templateId');
-  check(typeof opts.templateName === 'string' && opts.templateName.length > 0, 'templateName');
-  check(typeof opts.fwVersion === 'string' && opts.fwVersion.length > 0 && opts.fwVersion.length <= 32, 'fwVersion');
-  check(validatePrefix(prefix), 'apPrefix');
-  check(apPassword.length === 0 || (apPassword.length >= 8 && apPassword.length <= 63), 'apPassword');
-  check(opts.heartbeatS === undefined || opts.heartbeatS > 0, 'heartbeatS');
-  check(opts.buffIn === undefined || (opts.buffIn > 0 && opts.buffIn <= 65535), 'buffIn');
-  // Espruino's tls takes one certificate: a bundle would silently trust only its first.
-  const ca = opts.tlsCa;
-  const begin = '-----BEGIN CERTIFICATE-----';
-  check(ca === undefined || ca === false || (typeof ca === 'string' && ca.lastIndexOf(begin) >= 0 && ca.indexOf(begin) === ca.lastIndexOf(begin)),
-    'tlsCa (one PEM certificate, or false)');
-  return {
-    hw: board,
-    templateId: opts.templateId,
-    templateName: opts.templateName,
-    fwType: opts.fwType || opts.templateId,
-    fwVer: opts.fwVersion,
-    build: opts.build || '',
-    apSsid: apSsid({ prefix: prefix, templateName: opts.templateName, chipId: board.system.chipId() }),
-    apPassword: apPassword,
-    tls: opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls,
-    tlsCa: ca,
-    heartbeatS: opts.heartbeatS,
-    buffIn: opts.buffIn,
-    captive: !!opts.captivePortal,
-    configIdleTimeoutMs: opts.configIdleTimeoutMs
-  };
 }

@@ -7,7 +7,8 @@ import * as configMode from '../../lib/mode-config';
 import * as cloudMode from '../../lib/mode-cloud';
 import * as storeMode from '../../lib/mode-store';
 import * as steps from '../../lib/steps';
-import { CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/edgent';
+import * as setupMode from '../../lib/mode-setup';
+import { CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/edgent';
 
 /** The fake, with the names currently loaded. */
 export interface FakeModules extends ModulePort {
@@ -23,7 +24,8 @@ export function createFakeModules(): FakeModules {
     [CONFIG_MODULE]: configMode,
     [CLOUD_MODULE]: cloudMode,
     [STORE_MODULE]: storeMode,
-    [STEPS_MODULE]: steps
+    [STEPS_MODULE]: steps,
+    [SETUP_MODULE]: setupMode
   };
   const m: FakeModules = {
     loaded: [],
