@@ -26,17 +26,17 @@
  *   return false; nothing is queued. Logs show only the first 4 token chars.
  * - The target's `ca` goes to the socket as it is; with `ca: false` over TLS
  *   every connection logs one warning line (the certificate is not verified).
- * - NetPort callbacks must not fire synchronously inside `net.connect`.
- *
+ * - NetPort callbacks must not fire synchronously inside `net.connect`, and
+ *   come as methods of the handlers object (`h.onData(d)`).
  * - One link per device: the client's state is module state, so a new
  *   `createCloud` replaces the previous client (its link is dropped quietly).
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
  * the state lives in module variables and the methods and socket handlers are
- * module-level functions, so the module's RAM is those functions, a dozen
- * variables, the client object and, per connection, one `Link` object that is
- * at once the options and the handlers given to `net.connect` (the `this` of
- * its callbacks tells a replaced socket's callbacks apart). One timer serves
+ * module-level functions, so the module's RAM is about ten functions, twenty
+ * variables, the client object and, per connection, one `Link` object that
+ * is at once the options and the handlers given to `net.connect` (the `this`
+ * of its callbacks tells a replaced socket's callbacks apart). One timer serves
  * the connect timeout, the login timeout and the heartbeat; frames are taken
  * off the front of one receive string as they complete, and each frame sent
  * is built as one string. `disconnect()` clears the timer and the socket, so
