@@ -26,21 +26,29 @@
  *   return false; nothing is queued. Logs show only the first 4 token chars.
  * - The target's `ca` goes to the socket as it is; with `ca: false` over TLS
  *   every connection logs one warning line (the certificate is not verified).
- * - NetPort callbacks must not fire synchronously inside `net.connect`.
+ * - NetPort callbacks must not fire synchronously inside `net.connect`, and
+ *   come as methods of the handlers object (`h.onData(d)`).
+ * - One link per device: the client's state is module state, so a new
+ *   `createCloud` replaces the previous client (its link is dropped quietly).
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
- * the client is one object holding its state in `_` fields (shortened by the
- * build) and module-level methods that use `this`; each connection adds one
- * set of socket handlers and one timer function, all closures over the same
- * small scope; the info message is built at login only and received bytes are
- * parsed straight from one receive buffer.
+ * the state lives in module variables and the methods and socket handlers are
+ * module-level functions, so the module's RAM is about ten functions, twenty
+ * variables, the client object and, per connection, one `Link` object that
+ * is at once the options and the handlers given to `net.connect` (the `this`
+ * of its callbacks tells a replaced socket's callbacks apart). One timer serves
+ * the connect timeout, the login timeout and the heartbeat; frames are taken
+ * off the front of one receive string as they complete, and each frame sent
+ * is built as one string. `disconnect()` clears the timer and the socket, so
+ * nothing outside the client keeps the module alive.
  */
 
-import { ClockPort, NetPort, Socket, TimerId } from './ports';
+import { ClockPort, NetPort, Socket, SocketHandlers, TimerId } from './ports';
 import { CloudEvent, CloudTarget } from './types';
 import {
+  frameSize,
   nextId,
-  parse,
+  HEADER_BYTES,
   MAX_U16,
   MSG_HARDWARE,
   MSG_HARDWARE_SYNC,
@@ -85,7 +93,7 @@ export interface CloudInfo {
   dev: string;
 }
 
-/** Options of `createCloud`. The client keeps this object and reads it when needed. */
+/** Options of `createCloud`. */
 export interface CloudOptions {
   /** TCP/TLS sockets. */
   net: NetPort;
@@ -105,10 +113,7 @@ export interface CloudOptions {
   log?: (line: string) => void;
 }
 
-/**
- * The cloud client. Its methods use `this`: call them on the client
- * (`cloud.connect(t)`), not detached.
- */
+/** The cloud client; its methods may be called detached. */
 export interface CloudClient {
   /** Starts one connection attempt (drops any current link first). */
   connect(target: CloudTarget): void;
@@ -128,129 +133,137 @@ export interface CloudClient {
   isOnline(): boolean;
 }
 
-/** The client object with its state. */
-interface Client extends CloudClient {
-  /** Also continues the current attempt (no target). */
-  connect(target?: CloudTarget): void;
-  /** Also ends the attempt with an event, or only closes the connection (`keep`). */
-  disconnect(ev?: CloudEvent, keep?: boolean): void;
-  /** The options. */
-  _o: CloudOptions;
-  /** Target of the current attempt; null when idle. */
-  _t: CloudTarget | null;
-  /** Socket of the current connection. */
-  _s: Socket | null;
-  /** Connection generation: callbacks of older connections are ignored. */
-  _g: number;
-  /** Pending timer. */
-  _tm: TimerId;
-  /** 0 connecting, 1 waiting for the login reply, 2 online. */
-  _p: number;
-  /** The `online` event of this attempt went out (a redirect does not repeat it). */
-  _a: boolean;
-  /** Last msg id sent. */
-  _id: number;
-  /** Times of the last byte received, the last frame sent, the last PING. */
-  _in: number;
-  _out: number;
-  _ping: number;
-  /** Received bytes not parsed yet (one incomplete frame). */
-  _r: string;
-  /** Host and port of the current connection. */
-  _h: string;
-  _pt: number;
-  /** Why the current connection failed, as far as the socket said. */
-  _w: string;
+/**
+ * One connection: the options and the handlers given to `net.connect`. The
+ * board calls the handlers as its methods, so in a callback `this` is the
+ * link it belongs to.
+ */
+interface Link extends SocketHandlers {
+  host: string;
+  port: number;
+  tls: boolean;
+  ca?: string | false;
 }
 
-/** Creates the cloud client. Throws TypeError for an out-of-range `buffIn` or `heartbeatS`. */
+// The client's state (one link per device; see the module header).
+/** The options, read once by `createCloud` (module variables cost less than an options object kept). */
+let net: NetPort;
+let clock: ClockPort;
+let info: CloudInfo;
+let log: ((line: string) => void) | undefined;
+let onEvent: (ev: CloudEvent) => void;
+let onWrite: ((pin: number, values: string[]) => void) | undefined;
+/** `h-beat` in seconds and `buff-in` in bytes, defaults applied. */
+let heartbeatS = 0;
+let buffIn = 0;
+/** Target of the current attempt; null when idle. */
+let target: CloudTarget | null = null;
+/** The current connection and its socket; null when there is none. */
+let link: Link | null = null;
+let sock: Socket | null = null;
+/** The pending timer: connect timeout, login timeout or heartbeat. */
+let timer: TimerId = null;
+/** 0 connecting, 1 waiting for the login reply, 2 online. */
+let phase = 0;
+/** The `online` event of this attempt went out (a redirect does not repeat it). */
+let announced = false;
+/** Last msg id sent. */
+let lastId = 1;
+/** Times of the last byte received, the last frame sent, the last PING. */
+let lastIn = 0;
+let lastOut = 0;
+let lastPing = 0;
+/** Received bytes not parsed yet (one incomplete frame). */
+let rx = '';
+/** Why the current connection failed, as far as the socket said. */
+let why = '';
+
+/**
+ * Creates the cloud client, replacing (and disconnecting) any previous one.
+ * Throws TypeError for an out-of-range `buffIn` or `heartbeatS`.
+ */
 export function createCloud(opts: CloudOptions): CloudClient {
-  var buffIn = opts.buffIn || DEFAULT_BUFF_IN;
-  if (!(buffIn > 0 && buffIn <= MAX_U16) || !((opts.heartbeatS || DEFAULT_HEARTBEAT_S) > 0)) {
-    throw new TypeError('cloud: bad buffIn/heartbeatS');
-  }
-  var c: Client = {
+  var b = opts.buffIn || DEFAULT_BUFF_IN;
+  var h = opts.heartbeatS || DEFAULT_HEARTBEAT_S;
+  if (!(b > 0 && b <= MAX_U16) || !(h > 0)) throw new TypeError('cloud: bad buffIn/heartbeatS');
+  disconnect();
+  net = opts.net;
+  clock = opts.clock;
+  info = opts.info;
+  log = opts.log;
+  onEvent = opts.onEvent;
+  onWrite = opts.onWrite;
+  heartbeatS = h;
+  buffIn = b;
+  return {
     connect: connect,
     disconnect: disconnect,
     setMeta: setMeta,
-    virtualWrite: virtualWrite,
-    syncVirtual: syncVirtual,
-    isOnline: isOnline,
-    _o: opts,
-    _t: null,
-    _s: null,
-    _g: 0,
-    _tm: null,
-    _p: 0,
-    _a: false,
-    _id: 1,
-    _in: 0,
-    _out: 0,
-    _ping: 0,
-    _r: '',
-    _h: '',
-    _pt: 0,
-    _w: ''
+    virtualWrite: pinFrame,
+    syncVirtual: pinFrame,
+    isOnline: isOnline
   };
-  return c;
 }
 
 /**
- * Closes the current connection and stops its timer. Unless `keep`, the
+ * Closes the current connection and stops the timer. Unless `keep`, the
  * attempt is over: with `ev` (its `offline` or `rejected`) logged and emitted;
  * without (the `disconnect()` method) only a `disconnect` log line, no event.
  */
-function disconnect(this: Client, ev?: CloudEvent, keep?: boolean): void {
-  var c = this;
-  var s = c._s;
-  if (!ev && !keep && c._t) call(c, c._o.log, 'cloud: disconnect');
-  c._g++;
-  if (c._tm != null) c._o.clock.clearTimeout(c._tm);
-  c._tm = null;
-  c._p = 0;
-  c._s = null;
+function disconnect(ev?: CloudEvent, keep?: boolean): void {
+  var s = sock;
+  if (!ev && !keep && target) call(log, 'cloud: disconnect');
+  if (timer != null) clock.clearTimeout(timer);
+  timer = null;
+  phase = 0;
+  link = null;
+  sock = null;
   if (s) {
     try {
       s.close();
     } catch (e) {
-      call(c, c._o.log, 'cloud: close failed: ' + e);
+      call(log, 'cloud: close failed: ' + e);
     }
   }
   if (keep) return;
-  c._t = null;
-  c._a = false;
+  target = null;
+  announced = false;
   if (!ev) return;
-  call(c, c._o.log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
-  call(c, c._o.onEvent, ev);
+  call(log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
+  call(onEvent, ev);
 }
 
-function setMeta(this: Client, key: string, value: string): void {
-  if (this._p === 2) send(this, MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
+function setMeta(key: string, value: string): void {
+  if (phase === 2) send(MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
 }
 
-function virtualWrite(this: Client, pin: number, value: string | number | Array<string | number>): boolean {
-  return this._p === 2 && send(this, MSG_HARDWARE, ['vw', pin].concat(value).join('\0'));
+/**
+ * `virtualWrite(pin, value)` and `syncVirtual(pins)` in one function (one
+ * function object instead of two on the board): with a value, HARDWARE `vw`
+ * of one pin; without, HARDWARE_SYNC `vr` of the pins. Returns whether the
+ * frame went out (false while offline).
+ */
+function pinFrame(pin: number | number[], value?: string | number | Array<string | number>): boolean {
+  if (phase !== 2) return false;
+  if (value === undefined) return send(MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
+  return send(MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
 }
 
-function syncVirtual(this: Client, pins: number[]): void {
-  if (this._p === 2) send(this, MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pins).join('\0'));
-}
-
-function isOnline(this: Client): boolean {
-  return this._p === 2;
+function isOnline(): boolean {
+  return phase === 2;
 }
 
 /**
  * Calls `fn(a)`, or `fn(a, b)` when `b` is given, if there is a `fn`; an
  * exception is logged, not thrown (a failing log sink stays silent).
  */
-function call(c: Client, fn: Function | undefined, a: any, b?: any): void {
+function call(fn: Function | undefined, a: any, b?: any): void {
   if (!fn) return;
   try {
     if (b) fn(a, b);
     else fn(a);
   } catch (e) {
-    if (fn !== c._o.log) call(c, c._o.log, 'cloud: listener failed: ' + e);
+    if (fn !== log) call(log, 'cloud: listener failed: ' + e);
   }
 }
 
@@ -259,178 +272,187 @@ function call(c: Client, fn: Function | undefined, a: any, b?: any): void {
  * status of a RESPONSE. Returns false when there is no socket (or the body is
  * over 65535 bytes).
  */
-function send(c: Client, type: number, body: string | number, id?: number): boolean {
-  var s = c._s;
+function send(type: number, body: string | number, id?: number): boolean {
+  var s = sock;
   if (!s || (body as string).length > MAX_U16) return false;
-  if (!id) id = c._id = nextId(c._id);
-  c._out = c._o.clock.now();
+  if (!id) id = lastId = nextId(lastId);
+  lastOut = clock.now();
   try {
     var len = typeof body === 'number' ? body : body.length;
     s.write(String.fromCharCode(type, (id >> 8) & 255, id & 255, (len >> 8) & 255, len & 255) + (typeof body === 'number' ? '' : body));
   } catch (e) {
-    call(c, c._o.log, 'cloud: write failed: ' + e);
+    call(log, 'cloud: write failed: ' + e);
   }
   return true;
 }
 
 /**
  * Opens a connection: to `t` as a new attempt (the `connect` method), or
- * without `t` to `_h:_pt` within the current attempt (port fallback, redirect).
- * The connection's handlers are closures over `c` and its generation `g`;
- * `onData` doubles as its timer function (called without data) and one
- * function takes both `onError` (a reason) and `onClose` (no reason).
+ * without `t` to `host:port` within the current attempt (port fallback,
+ * redirect).
  */
-function connect(this: Client, t?: CloudTarget): void {
-  var c = this;
-  c.disconnect(undefined, true);
+function connect(t?: CloudTarget | null, host?: string, port?: number): void {
+  disconnect(undefined, true);
   if (t) {
-    c._t = t;
-    c._a = false;
-    c._h = t.host;
-    c._pt = t.port;
+    target = t;
+    announced = false;
   }
-  t = c._t as CloudTarget;
-  var g = c._g;
-  c._r = '';
-  c._w = 'closed';
-  function fail(reason?: unknown): void {
-    if (g !== c._g) return;
-    if (typeof reason === 'string') {
-      c._w = reason === 'dns' || reason === 'tls' || reason === 'refused' || reason === 'timeout' ? reason : 'closed';
-      return;
-    }
-    var why = c._w;
-    var alt = c._pt === 443 ? 9443 : c._pt === 80 ? 8080 : 0;
-    if (!c._p && alt && why !== 'dns' && why !== 'tls') {
-      call(c, c._o.log, 'cloud: ' + why + ', trying port ' + alt);
-      c._pt = alt;
-      c.connect();
-    } else {
-      c.disconnect({ type: 'offline', reason: why });
-    }
-  }
-  function data(chunk?: string): void {
-    if (g !== c._g) return;
-    var now = c._o.clock.now();
-    if (typeof chunk === 'string') {
-      c._in = now;
-      chunk = c._r + chunk;
-      var n = parse(chunk, c._o.buffIn || DEFAULT_BUFF_IN, function (type, id, body) {
-        receive(c, type, id, body, data);
-        return g !== c._g;
-      });
-      if (g !== c._g) return;
-      if (n < 0) c.disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
-      else c._r = chunk.substr(n);
-      return;
-    }
-    // The timer: connect timeout, login timeout or heartbeat.
-    c._tm = null;
-    if (!c._p) {
-      c._w = 'timeout';
-      return fail();
-    }
-    if (c._p === 1) return c.disconnect({ type: 'offline', reason: 'timeout' });
-    var hb = (c._o.heartbeatS || DEFAULT_HEARTBEAT_S) * 1000;
-    if (now - c._in >= hb + RECV_GRACE_MS) return c.disconnect({ type: 'offline', reason: 'timeout' });
-    if ((now - c._in >= hb || now - c._out >= hb) && now - c._ping >= PING_GAP_MS) {
-      c._ping = now;
-      send(c, MSG_PING, '');
-    }
-    var next = Math.min(c._in + hb + RECV_GRACE_MS, Math.max(Math.min(c._in, c._out) + hb, c._ping + PING_GAP_MS));
-    c._tm = c._o.clock.setTimeout(data, Math.max(next - now, 10));
-  }
-  call(c, c._o.log, 'cloud: connecting ' + c._h + ':' + c._pt + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
-  if (t.tls && t.ca === false) call(c, c._o.log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
-  c._tm = c._o.clock.setTimeout(data, CONNECT_TIMEOUT_MS);
+  t = target as CloudTarget;
+  var l: Link = {
+    host: host || t.host,
+    port: port || t.port,
+    tls: t.tls,
+    ca: t.ca,
+    onConnect: onLink,
+    onData: onLink,
+    onError: onDown,
+    onClose: onDown
+  };
+  link = l;
+  rx = '';
+  why = 'closed';
+  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
+  if (t.tls && t.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
+  timer = clock.setTimeout(onLink, CONNECT_TIMEOUT_MS);
   try {
-    c._s = c._o.net.connect({ host: c._h, port: c._pt, tls: t.tls, ca: t.ca }, {
-      onConnect: function () {
-        if (g !== c._g) return;
-        c._p = 1;
-        c._in = c._o.clock.now();
-        c._id = 1;
-        send(c, MSG_HW_LOGIN, (c._t as CloudTarget).token, 1);
-        c._o.clock.clearTimeout(c._tm);
-        c._tm = c._o.clock.setTimeout(data, LOGIN_TIMEOUT_MS);
-      },
-      onData: data,
-      onError: fail,
-      onClose: fail
-    });
+    sock = net.connect(l, l);
   } catch (e) {
-    call(c, c._o.log, 'cloud: connect failed: ' + e);
-    c._o.clock.clearTimeout(c._tm);
-    c._tm = c._o.clock.setTimeout(fail, 0);
+    // No socket: the timer ends the connection at once, as closed.
+    call(log, 'cloud: connect failed: ' + e);
+    clock.clearTimeout(timer);
+    timer = clock.setTimeout(onLink, 0);
   }
 }
 
-/** Handles one frame received on the current connection; `tick` is its timer function. */
-function receive(c: Client, type: number, id: number, body: string | number, tick: () => void): void {
-  var o = c._o;
-  if (type === MSG_RESPONSE) {
-    if (id !== 1 || c._p === 2) return;
-    if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return c.disconnect({ type: 'rejected', status: body as number });
-    var info = o.info;
-    var hbS = o.heartbeatS || DEFAULT_HEARTBEAT_S;
-    c._p = 2;
-    send(
-      c,
-      MSG_INTERNAL,
-      [
-        'mcu', info.fwVer,
-        'fw-type', info.fwType,
-        'build', info.build,
-        'blynk', BLYNK_LIB_VERSION,
-        'h-beat', hbS,
-        'buff-in', o.buffIn || DEFAULT_BUFF_IN,
-        'dev', info.dev,
-        'tmpl', info.tmplId
-      ].join('\0')
-    );
-    c._ping = o.clock.now() - PING_GAP_MS;
-    o.clock.clearTimeout(c._tm);
-    c._tm = o.clock.setTimeout(tick, hbS * 1000);
-    call(c, o.log, 'cloud: online');
-    if (!c._a) {
-      c._a = true;
-      call(c, o.onEvent, { type: 'online' });
-    }
+/**
+ * The link's `onError` (with a reason: remembered) and `onClose` (without:
+ * the port fallback while not connected yet, else the attempt ends `offline`).
+ */
+function onDown(this: Link, reason?: string): void {
+  if (this !== link) return;
+  if (typeof reason === 'string') {
+    why = reason === 'dns' || reason === 'tls' || reason === 'refused' || reason === 'timeout' ? reason : 'closed';
     return;
   }
-  if (type === MSG_PING) {
-    send(c, MSG_RESPONSE, STATUS_OK, id);
-    return;
+  var alt = this.port === 443 ? 9443 : this.port === 80 ? 8080 : 0;
+  if (!phase && alt && why !== 'dns' && why !== 'tls') {
+    call(log, 'cloud: ' + why + ', trying port ' + alt);
+    connect(null, this.host, alt);
+  } else {
+    disconnect({ type: 'offline', reason: why });
   }
-  var f = (body as string).split('\0');
-  var cmd = f[1];
-  if (type === MSG_REDIRECT) {
-    var port = parseInt(cmd, 10);
-    if (!f[0] || !c._t) return;
-    if (!(port > 0 && port <= MAX_U16)) port = c._t.tls ? 443 : 80;
-    call(c, o.log, 'cloud: redirect ' + f[0] + ':' + port);
-    c._h = f[0];
-    c._pt = port;
-    return c.connect();
-  }
-  if (type === MSG_HARDWARE && f[0] === 'vw') {
-    var pin = parseInt(cmd, 10);
-    if (pin >= 0) return call(c, o.onWrite, pin, f.slice(2));
-    send(c, MSG_RESPONSE, STATUS_ILLEGAL_BODY, id);
-    return;
-  }
-  if (type === MSG_INTERNAL) {
-    if (f[0] === 'dbg') {
-      if (cmd === 'reboot' || cmd === 'config start' || cmd === 'config erase') {
-        return call(c, o.onEvent, { type: 'command', command: cmd });
+}
+
+/**
+ * The link's `onConnect` (sends the login, HW_LOGIN id 1, and waits for its
+ * reply) and `onData` (handles the chunk's complete frames in order) and,
+ * called by the clock rather than as a link's method, the timer (connect
+ * timeout, login timeout, heartbeat): one function object for the three.
+ */
+function onLink(this: Link | void, chunk?: string): void {
+  var l = this;
+  var now = clock.now();
+  // A nested function exists only while the call runs (Espruino creates it at each call).
+  /** Handles one frame received on the current connection; for RESPONSE `body` is the status. */
+  function receive(type: number, id: number, body: string | number): void {
+    if (type === MSG_RESPONSE) {
+      if (id !== 1 || phase === 2) return;
+      if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return disconnect({ type: 'rejected', status: body as number });
+      phase = 2;
+      send(
+        MSG_INTERNAL,
+        [
+          'mcu', info.fwVer,
+          'fw-type', info.fwType,
+          'build', info.build,
+          'blynk', BLYNK_LIB_VERSION,
+          'h-beat', heartbeatS,
+          'buff-in', buffIn,
+          'dev', info.dev,
+          'tmpl', info.tmplId
+        ].join('\0')
+      );
+      lastPing = clock.now() - PING_GAP_MS;
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(onLink, heartbeatS * 1000);
+      call(log, 'cloud: online');
+      if (!announced) {
+        announced = true;
+        call(onEvent, { type: 'online' });
       }
-      call(c, o.log, 'cloud: unknown dbg command');
-    } else if (f[0] === 'ota') {
-      call(c, o.log, 'cloud: OTA is not supported');
-    } else {
-      // rtc, utc, meta and others carry nothing the device must act on.
       return;
     }
+    if (type === MSG_PING) {
+      send(MSG_RESPONSE, STATUS_OK, id);
+      return;
+    }
+    var f = (body as string).split('\0');
+    var cmd = f[1];
+    if (type === MSG_REDIRECT) {
+      var port = parseInt(cmd, 10);
+      if (!f[0] || !target) return;
+      if (!(port > 0 && port <= MAX_U16)) port = target.tls ? 443 : 80;
+      call(log, 'cloud: redirect ' + f[0] + ':' + port);
+      return connect(null, f[0], port);
+    }
+    if (type === MSG_HARDWARE && f[0] === 'vw') {
+      var pin = parseInt(cmd, 10);
+      if (pin >= 0) return call(onWrite, pin, f.slice(2));
+      send(MSG_RESPONSE, STATUS_ILLEGAL_BODY, id);
+      return;
+    }
+    if (type === MSG_INTERNAL) {
+      if (f[0] === 'dbg') {
+        if (cmd === 'reboot' || cmd === 'config start' || cmd === 'config erase') {
+          return call(onEvent, { type: 'command', command: cmd });
+        }
+        call(log, 'cloud: unknown dbg command');
+      } else if (f[0] === 'ota') {
+        call(log, 'cloud: OTA is not supported');
+      } else {
+        // rtc, utc, meta and others carry nothing the device must act on.
+        return;
+      }
+    }
+    send(MSG_RESPONSE, STATUS_ILLEGAL_COMMAND, id);
   }
-  send(c, MSG_RESPONSE, STATUS_ILLEGAL_COMMAND, id);
+  if (l && l.onData === onLink) {
+    if (l !== link) return;
+    lastIn = now;
+    if (typeof chunk !== 'string') {
+      phase = 1;
+      lastId = 1;
+      send(MSG_HW_LOGIN, (target as CloudTarget).token, 1);
+      clock.clearTimeout(timer);
+      timer = clock.setTimeout(onLink, LOGIN_TIMEOUT_MS);
+      return;
+    }
+    rx += chunk;
+    for (;;) {
+      var n = frameSize(rx, buffIn);
+      if (n < 0) return disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
+      if (!n) return;
+      var type = rx.charCodeAt(0);
+      var id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
+      var body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
+      rx = rx.substr(n);
+      receive(type, id, body);
+      if (l !== link) return;
+    }
+  }
+  timer = null;
+  if (!phase) {
+    // Not connected in time (or no socket at all): as if the connection closed.
+    if (sock) why = 'timeout';
+    return (link as Link).onClose();
+  }
+  if (phase === 1) return disconnect({ type: 'offline', reason: 'timeout' });
+  var hb = heartbeatS * 1000;
+  if (now - lastIn >= hb + RECV_GRACE_MS) return disconnect({ type: 'offline', reason: 'timeout' });
+  if ((now - lastIn >= hb || now - lastOut >= hb) && now - lastPing >= PING_GAP_MS) {
+    lastPing = now;
+    send(MSG_PING, '');
+  }
+  var next = Math.min(lastIn + hb + RECV_GRACE_MS, Math.max(Math.min(lastIn, lastOut) + hb, lastPing + PING_GAP_MS));
+  timer = clock.setTimeout(onLink, Math.max(next - now, 10));
 }

@@ -6,12 +6,12 @@
  *   `length` body bytes. RESPONSE (type 0) carries a status code in the length
  *   field and has no body.
  * - Strings are byte strings (one char per byte); lengths are byte counts.
- * - The parser is a function over a receive buffer: it consumes the complete
- *   frames and leaves at most one incomplete frame (header + up to `maxBody`
- *   bytes) for the caller to keep, so frames may be split across or merged
- *   within chunks. A msg id of 0 means a corrupt stream (`protocol`); a body
- *   longer than `maxBody` is refused as soon as its header arrives
- *   (`oversize`); either way the caller drops the stream.
+ * - The parser sizes the frame at the start of a receive buffer, so the
+ *   caller takes complete frames off its front in place and keeps at most one
+ *   incomplete frame (header + up to `maxBody` bytes): frames may be split
+ *   across or merged within chunks. A msg id of 0 means a corrupt stream
+ *   (`protocol`); a body longer than `maxBody` is refused as soon as its
+ *   header arrives (`oversize`); either way the caller drops the stream.
  */
 
 /** Reply to a message; the length field holds the status, no body. */
@@ -61,9 +61,9 @@ export const HEADER_BYTES = 5;
 /** Largest msg id and largest body length (u16). */
 export const MAX_U16 = 65535;
 
-/** `parse` result: a msg id of 0, the stream is corrupt (`protocol`). */
+/** `frameSize` result: a msg id of 0, the stream is corrupt (`protocol`). */
 export const PARSE_PROTOCOL = -1;
-/** `parse` result: a body longer than `maxBody` (`oversize`). */
+/** `frameSize` result: a body longer than `maxBody` (`oversize`). */
 export const PARSE_OVERSIZE = -2;
 
 /** The msg id after `id`: 1..65535, wrapping to 1, never 0. */
@@ -90,36 +90,18 @@ export function response(id: number, status: number): string {
 }
 
 /**
- * Parses the complete frames at the start of `data`, a receive buffer (the
- * unparsed rest of earlier chunks followed by the new chunk). Calls
- * `onMessage(type, id, body)` for each frame in order; for RESPONSE `body` is
- * the numeric status. Stops after a frame for which `onMessage` returns true.
- * Returns how many bytes were consumed (the rest is one incomplete frame, to
- * be kept and parsed again with the next chunk), or `PARSE_PROTOCOL` /
- * `PARSE_OVERSIZE` when the stream must be dropped: a msg id of 0, or a body
- * over `maxBody` (refused as soon as its header is there). Frames before the
- * bad one have been delivered.
+ * Size in bytes of the frame at the start of `data`, a receive buffer (the
+ * unparsed rest of earlier chunks followed by the new chunk): 0 while the
+ * frame is incomplete (keep `data` and append the next chunk), else its header
+ * plus body (a RESPONSE is its header alone). `PARSE_PROTOCOL` / `PARSE_OVERSIZE`
+ * when the stream must be dropped: a msg id of 0, or a body over `maxBody`
+ * (refused as soon as its header is there).
  */
-export function parse(
-  data: string,
-  maxBody: number,
-  onMessage: (type: number, id: number, body: string | number) => boolean | void
-): number {
-  var pos = 0;
-  while (data.length - pos >= HEADER_BYTES) {
-    var type = data.charCodeAt(pos);
-    var id = (data.charCodeAt(pos + 1) << 8) | data.charCodeAt(pos + 2);
-    var len = (data.charCodeAt(pos + 3) << 8) | data.charCodeAt(pos + 4);
-    if (id === 0) return PARSE_PROTOCOL;
-    if (type === MSG_RESPONSE) {
-      pos += HEADER_BYTES;
-      if (onMessage(type, id, len)) break;
-      continue;
-    }
-    if (len > maxBody) return PARSE_OVERSIZE;
-    if (data.length - pos < HEADER_BYTES + len) break;
-    pos += HEADER_BYTES + len;
-    if (onMessage(type, id, data.substr(pos - len, len))) break;
-  }
-  return pos;
+export function frameSize(data: string, maxBody: number): number {
+  if (data.length < HEADER_BYTES) return 0;
+  if (!((data.charCodeAt(1) << 8) | data.charCodeAt(2))) return PARSE_PROTOCOL;
+  if (data.charCodeAt(0) === MSG_RESPONSE) return HEADER_BYTES;
+  var len = (data.charCodeAt(3) << 8) | data.charCodeAt(4);
+  if (len > maxBody) return PARSE_OVERSIZE;
+  return data.length < HEADER_BYTES + len ? 0 : HEADER_BYTES + len;
 }

@@ -725,6 +725,36 @@ describe('cloud client', () => {
       assert.equal(clock.countTimers(), 0);
     });
 
+    it('one link per device: a new createCloud drops the previous client\'s link quietly', () => {
+      const { net, events, clock } = setup();
+      const s = login();
+      const ev2: CloudEvent[] = [];
+      const second = createCloud({ net, clock: timerClock, info: INFO, onEvent: (e) => ev2.push(e) });
+      assert.equal(s.closed, true);
+      assert.equal(clock.countTimers(), 0);
+      s.handlers.onData(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
+      assert.deepEqual(events, [{ type: 'online' }], 'no event from the dropped link');
+      second.connect(TARGET);
+      net.last.accept();
+      net.last.receive(encodeResponse(1, 200));
+      assert.deepEqual(ev2, [{ type: 'online' }]);
+      assert.deepEqual(events, [{ type: 'online' }]);
+      second.disconnect();
+    });
+
+    it('methods work detached from the client', () => {
+      const { net, cloud, events } = setup();
+      const { connect, isOnline, virtualWrite, disconnect } = cloud;
+      connect(TARGET);
+      net.last.accept();
+      net.last.receive(encodeResponse(1, 200));
+      assert.equal(isOnline(), true);
+      assert.equal(virtualWrite(1, 'a'), true);
+      disconnect();
+      assert.equal(isOnline(), false);
+      assert.deepEqual(events, [{ type: 'online' }]);
+    });
+
     it('disconnect() during the login and during a connect is silent too', () => {
       const { net, cloud, events, clock } = setup();
       cloud.connect(TARGET);

@@ -11,7 +11,26 @@ const TOKEN = 'Ab3-_xYz0123456789abcdefghijKLMN';
 type Msg = [number, number, string | number];
 
 /**
- * Feeds `chunks` to `parse` the way a connection does: a receive buffer of
+ * Takes the complete frames off the front of `data` with `frameSize`, the way
+ * a connection does, decoding each with Buffer reads (an independent
+ * decoder). Returns the messages, the rest to keep, and the error if the
+ * stream must be dropped.
+ */
+function take(data: string, maxBody: number): { msgs: Msg[]; rest: string; error?: string } {
+  const msgs: Msg[] = [];
+  for (;;) {
+    const n = P.frameSize(data, maxBody);
+    if (n < 0) return { msgs, rest: '', error: n === P.PARSE_PROTOCOL ? 'protocol' : n === P.PARSE_OVERSIZE ? 'oversize' : 'bad result ' + n };
+    if (n === 0) return { msgs, rest: data };
+    assert.ok(n <= data.length, 'sized more than given');
+    const b = Buffer.from(data.slice(0, n), 'latin1');
+    msgs.push([b[0], b.readUInt16BE(1), b[0] === 0 ? b.readUInt16BE(3) : b.subarray(5).toString('latin1')]);
+    data = data.slice(n);
+  }
+}
+
+/**
+ * Feeds `chunks` to `take` the way a connection does: a receive buffer of
  * the unparsed rest plus each new chunk; the stream is dropped (and further
  * chunks ignored) on the first error. Checks that the kept rest is never more
  * than one incomplete frame. Returns the messages and errors seen.
@@ -22,16 +41,12 @@ function run(chunks: string[], maxBody = 1024): { msgs: Msg[]; errors: string[] 
   let rest = '';
   for (const c of chunks) {
     if (errors.length) break;
-    const data = rest + c;
-    const n = P.parse(data, maxBody, (t, id, b) => {
-      msgs.push([t, id, b]);
-    });
-    if (n < 0) {
-      errors.push(n === P.PARSE_PROTOCOL ? 'protocol' : n === P.PARSE_OVERSIZE ? 'oversize' : 'bad result ' + n);
-      rest = '';
+    const r = take(rest + c, maxBody);
+    msgs.push(...r.msgs);
+    rest = r.rest;
+    if (r.error) {
+      errors.push(r.error);
     } else {
-      assert.ok(n <= data.length, 'consumed more than given');
-      rest = data.slice(n);
       assert.ok(rest.length < 5 || rest.length < 5 + ((rest.charCodeAt(3) << 8) | rest.charCodeAt(4)), 'rest holds a complete frame');
       assert.ok(rest.length < 5 + maxBody, 'rest over one frame');
     }
@@ -194,16 +209,8 @@ describe('protocol: streaming parser', () => {
   });
 
   it('reports msg id 0 as a corrupt stream, after the frames before it, and nothing after it', () => {
-    const msgs: Msg[] = [];
-    const n = P.parse(
-      encode(6, 7).toString('latin1') + hex('14 00 00 00 02 41 42').toString('latin1') + encode(6, 8).toString('latin1'),
-      1024,
-      (t, id, b) => {
-        msgs.push([t, id, b]);
-      }
-    );
-    assert.equal(n, P.PARSE_PROTOCOL);
-    assert.deepEqual(msgs, [[6, 7, '']]);
+    const r = take(encode(6, 7).toString('latin1') + hex('14 00 00 00 02 41 42').toString('latin1') + encode(6, 8).toString('latin1'), 1024);
+    assert.deepEqual(r, { msgs: [[6, 7, '']], rest: '', error: 'protocol' });
     assert.deepEqual(run([encode(6, 7).toString('latin1') + hex('14 00 00').toString('latin1'), hex('00 00').toString('latin1'), encode(6, 9).toString('latin1')]), {
       msgs: [[6, 7, '']],
       errors: ['protocol']
@@ -211,25 +218,19 @@ describe('protocol: streaming parser', () => {
   });
 
   it('reports oversize after the frames before it', () => {
-    const msgs: Msg[] = [];
-    const n = P.parse(encode(6, 7).toString('latin1') + hex('14 00 09 00 11').toString('latin1'), 16, (t, id, b) => {
-      msgs.push([t, id, b]);
-    });
-    assert.equal(n, P.PARSE_OVERSIZE);
-    assert.deepEqual(msgs, [[6, 7, '']]);
+    const r = take(encode(6, 7).toString('latin1') + hex('14 00 09 00 11').toString('latin1'), 16);
+    assert.deepEqual(r, { msgs: [[6, 7, '']], rest: '', error: 'oversize' });
   });
 
-  it('stops after a frame for which onMessage returns true and returns the bytes consumed so far', () => {
-    const seen: number[] = [];
+  it('sizes only the frame at the front: header plus body, a RESPONSE its header alone, 0 while incomplete', () => {
     const data = Buffer.concat([encode(6, 1), encodeResponse(2, 200), encode(20, 3, ['vw', 1, 'a']), encode(6, 4)]).toString('latin1');
-    assert.equal(P.parse(data, 1024, (t, id) => { seen.push(id); return id === 2; }), 10);
-    assert.deepEqual(seen, [1, 2]);
-    seen.length = 0;
-    assert.equal(P.parse(data, 1024, (t, id) => { seen.push(id); return id === 3; }), 10 + 5 + 6);
-    assert.deepEqual(seen, [1, 2, 3]);
-    assert.equal(P.parse(data, 1024, () => false), data.length);
-    assert.equal(P.parse('', 1024, () => true), 0);
-    assert.equal(P.parse(data.slice(0, 4), 1024, () => true), 0);
+    assert.equal(P.frameSize(data, 1024), 5);
+    assert.equal(P.frameSize(data.slice(5), 1024), 5);
+    assert.equal(P.frameSize(data.slice(10), 1024), 5 + 6);
+    assert.equal(P.frameSize(data.slice(10, 20), 1024), 0, 'body not complete yet');
+    assert.equal(P.frameSize('', 1024), 0);
+    assert.equal(P.frameSize(data.slice(0, 4), 1024), 0);
+    assert.equal(P.frameSize(hex('00 00 07 ff ff').toString('latin1'), 16), 5, 'a status is no length');
   });
 
   it('reports a RESPONSE with msg id 0 as corrupt', () => {
