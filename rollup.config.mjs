@@ -31,6 +31,8 @@ export const BUNDLES = [
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // The board's TCP/TLS client, `require`d from Storage for each cloud connection (boards/driver.ts).
+  { input: 'boards/mode-net.ts', file: 'dist/edgent-net.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
   // Firmware per board (boot code): the basic example with the library's core inlined.
   { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
   { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
@@ -52,6 +54,7 @@ export const STORAGE_FILES = {
   'edgent-store': 'edgent-store.js',
   'edgent-steps': 'edgent-steps.js',
   'edgent-setup': 'edgent-setup.js',
+  'edgent-net': 'edgent-net.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
   'edgent.ca': 'edgent-ca.der',

@@ -8,8 +8,8 @@
  * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
  *   the ports' words (pure functions in `boards/mapping.ts`).
  * - HTTP requests and responses are Espruino's own objects, passed through.
- * - TLS connections pass a `ca`: the product's PEM `tlsCa` decoded to DER, or
- *   else the Storage file `CA_FILE` as it is; none only for `ca: false`.
+ * - The TCP/TLS client is the Storage module `edgent-net` (`boards/net.ts`),
+ *   loaded for each connection and in RAM only while one is open.
  * - A board has one radio, one button and one LED, and firmware builds its
  *   ports once: the port methods are module-level functions over the board's
  *   state below (on Espruino a function nested in a factory costs about twice
@@ -19,20 +19,17 @@
 
 import {
   ButtonPort, Hardware, HttpPort, JoinFailure, LedPort, NetPort,
-  ScanEntry, SocketHandlers, UdpPort, WifiEvent, WifiPort
+  ScanEntry, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
-import { joinReason, ledLevel, pemBody, security, socketReason } from './mapping';
+import { joinReason, ledLevel, security } from './mapping';
+import { NET_MODULE } from './net';
 import { BoardProfile, LedSpec } from './profiles';
 
 /** Hardware debounce of the button watch, ms. */
 export const BUTTON_DEBOUNCE_MS = 25;
 /** PWM frequency for dimmed LEDs, Hz. */
 export const LED_PWM_HZ = 1000;
-/**
- * Storage file with the DER certificate the cloud's TLS certificate must chain
- * to when the product sets no `tlsCa` (the build writes ISRG Root X1 there).
- */
-export const CA_FILE = 'edgent.ca';
+export { CA_FILE } from './net';
 
 /** The board's state: set by `createBoard`. */
 let chip = '';
@@ -198,49 +195,13 @@ const udpPort: UdpPort = {
   }
 };
 
+// The socket code is the Storage module NET_MODULE (boards/net.ts), in RAM only while a connection needs it.
 const netPort: NetPort = {
   tls: false,
-  connect: function (o, h: SocketHandlers) {
-    let closed = false;
-    let sock: any = null;
-    function close(): void {
-      if (closed) return;
-      closed = true;
-      h.onClose();
-    }
-    try {
-      // Espruino's tls takes the CA as the DER bytes of one certificate (PEM text: "Invalid format").
-      // The shipped root is DER in Storage: a memory-mapped string, never copied into RAM.
-      const options: { host: string; port: number; ca?: string } = { host: o.host, port: o.port };
-      if (o.tls && o.ca !== false) {
-        options.ca = o.ca ? atob(pemBody(o.ca)) : require('Storage').read(CA_FILE);
-        // No CA file: fail as a TLS error rather than connect unverified.
-        if (!options.ca) throw new Error('tls: no CA file');
-      }
-      sock = require(o.tls ? 'tls' : 'net').connect(options, function () {
-        if (!closed) h.onConnect();
-      });
-      sock.on('data', function (d: string) {
-        if (!closed) h.onData(d);
-      });
-      sock.on('error', function (e: unknown) {
-        if (!closed) h.onError(socketReason(e));
-      });
-      sock.on('close', close);
-    } catch (e) {
-      setTimeout(function () {
-        h.onError(socketReason(e));
-        close();
-      }, 0);
-    }
-    return {
-      write: function (data) {
-        if (sock && !closed) sock.write(data);
-      },
-      close: function () {
-        if (sock && !closed) sock.end();
-      }
-    };
+  connect: function (o, h) {
+    const conn = require(NET_MODULE).connect(o, h);
+    Modules.removeCached(NET_MODULE);
+    return conn;
   }
 };
 
