@@ -263,28 +263,6 @@ function now(): number {
   return Math.floor(getTime() * 1000);
 }
 
-function clear(id: unknown): void {
-  // Espruino throws "Unknown Timeout" for a timer that has already fired.
-  try {
-    clearTimeout(id as number);
-  } catch (e) {
-    // Fired or never set: nothing to cancel.
-  }
-}
-
-function flashWrite(name: string, data: string): boolean {
-  try {
-    return require('Storage').write(name, data) !== false;
-  } catch (e) {
-    return false;
-  }
-}
-
-function reboot(): void {
-  if (chip === 'ESP32' && typeof ESP32 !== 'undefined' && ESP32) ESP32.reboot();
-  else require('ESP8266').reboot();
-}
-
 function chipId(): string {
   // The station MAC's 6 bytes; ESP32's Edgent chip id is the 8-byte efuse value: then two zero bytes.
   const parts = mac(false).split(':');
@@ -308,14 +286,16 @@ export function createBoard(profile: BoardProfile): Hardware {
   // ESP8266 boots with its own open soft AP when no Wi-Fi config was saved: the core decides when an AP runs.
   wifiPort.stopAP();
   return {
-    clock: { now: now, setTimeout: setTimeout, clearTimeout: clear },
+    // Espruino's clearTimeout ignores a fired or unknown id (2v29; only undefined throws).
+    clock: { now: now, setTimeout: setTimeout, clearTimeout: clearTimeout },
     wifi: wifiPort,
     http: httpPort,
     udp: udpPort,
     net: netPort,
     // Reads are memory-mapped strings straight from flash: no copy in RAM.
-    flash: { read: storage.read, write: flashWrite, erase: storage.erase },
-    system: { board: chip, reboot: reboot, chipId: chipId, log: console.log },
+    // Espruino's Storage as it is (the config store catches a write that throws).
+    flash: { read: storage.read, write: storage.write, erase: storage.erase },
+    system: { board: chip, reboot: chip === 'ESP32' ? ESP32!.reboot : require('ESP8266').reboot, chipId: chipId, log: console.log },
     // Storage modules: require() finds them in flash; removeCached lets their functions be freed.
     modules: { load: require, unload: Modules.removeCached },
     button: profile.button ? buttonPort : undefined,

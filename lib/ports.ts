@@ -230,7 +230,7 @@ export interface FlashPort {
   read(name: string, offset?: number, length?: number): string | undefined;
   /**
    * Replaces a file (the old copy is deleted first: a power cut during the
-   * write loses it). Returns false if the write failed.
+   * write loses it). Returns false, or throws, if the write failed.
    */
   write(name: string, data: string): boolean;
   /** Deletes a file (no-op when absent). */
