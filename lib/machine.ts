@@ -238,6 +238,8 @@ function info(): BoardInfo {
 }
 
 function portal(req: PortalRequest): void {
+  // Activity matters only while config mode's idle timeout runs: no steps to load for it otherwise.
+  if (req.type === 'activity' && S.idleTimer === null) return;
   call('portal', req);
 }
 
