@@ -251,7 +251,23 @@ function onScan(list?: ScanEntry[]): void {
  * over `MAX_BODY_BYTES`), then calls itself again with `form`: `&` and the
  * body when it is url-encoded, else ''. With `form` it answers the request.
  */
-function onRequest(req: HttpRequest, res: HttpResponse, form?: string): void {
+const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = function () {
+  // Named parameters would each hold a JsVar for as long as the portal runs: read them from `arguments`
+  // (the build does that itself only where no inner variable shares a parameter's minified name).
+  const req: HttpRequest = arguments[0];
+  const res: HttpResponse = arguments[1];
+  let form: string | undefined = arguments[2];
+  // Exists only during a call: a module-level helper would hold RAM for as long as the portal runs, and a
+  // regular expression would make Espruino create its RegExp class, which then stays for good.
+  /** The value of `v` when it is 1 to `max` decimal digits, else NaN. */
+  const decimal = function (v: string, max: number): number {
+    if (v.length === 0 || v.length > max) return NaN;
+    for (let i = 0; i < v.length; i++) {
+      const d = v.charCodeAt(i);
+      if (d < 48 || d > 57) return NaN;
+    }
+    return parseInt(v, 10);
+  };
   const o = opts;
   if (o === null) return;
   try {
@@ -276,12 +292,11 @@ function onRequest(req: HttpRequest, res: HttpResponse, form?: string): void {
       const chunked = len === undefined && te !== undefined;
       let need = 0;
       if (len !== undefined) {
-        const v = len.trim();
-        if (!/^[0-9]+$/.test(v) || v.length > 9) {
+        need = decimal(len.trim(), 9);
+        if (isNaN(need)) {
           reply(res, 400, 'Bad request');
           return;
         }
-        need = parseInt(v, 10);
       }
       if (need > MAX_BODY_BYTES) {
         reply(res, 413, 'Body too large');
@@ -346,9 +361,9 @@ function onRequest(req: HttpRequest, res: HttpResponse, form?: string): void {
         if (host.length > 0) r.host = host;
         // An empty port means the default; anything but 1 to 5 digits is invalid (NaN).
         const pt = q['port'] || '';
-        if (pt.length > 0) r.port = /^[0-9]+$/.test(pt) && pt.length <= 5 ? parseInt(pt, 10) : NaN;
+        if (pt.length > 0) r.port = decimal(pt, 5);
         const ps = q['port_ssl'] || '';
-        if (ps.length > 0) r.portSsl = /^[0-9]+$/.test(ps) && ps.length <= 5 ? parseInt(ps, 10) : NaN;
+        if (ps.length > 0) r.portSsl = decimal(ps, 5);
         const ip = q['ip'] || '';
         if (ip.length > 0) {
           r.staticIp = true;
@@ -368,7 +383,7 @@ function onRequest(req: HttpRequest, res: HttpResponse, form?: string): void {
         }
         if (bad === '') {
           const sv = q['save'] || '';
-          const save = sv.toLowerCase() === 'true' || (/^[0-9]+$/.test(sv) && parseInt(sv, 10) > 0);
+          const save = sv.toLowerCase() === 'true' || decimal(sv, sv.length) > 0;
           reply(res, 200, save ? '{"status":"ok","msg":"Configuration saved"}' : '{"status":"ok","msg":"Trying to connect..."}');
           tell({ type: 'config', config: r, save: save });
           return;
@@ -425,7 +440,7 @@ function onRequest(req: HttpRequest, res: HttpResponse, form?: string): void {
     tell('error: ' + e);
     reply(res, 500, 'Internal error');
   }
-}
+};
 
 /**
  * Starts the portal: listens and answers until `stopPortal` (a second call
