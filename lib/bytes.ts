@@ -7,8 +7,9 @@
  *
  * - `decodeQuery`: `a=b&c=d` (query strings and
  *   `application/x-www-form-urlencoded` bodies) into an object of byte strings.
- * - `jsonString`: a JSON string literal that keeps bytes >= 0x80 as they are,
- *   so UTF-8 reaches the phone intact.
+ * - `jsonFields`: a flat JSON object of chosen fields, written as one string
+ *   straight from the object that has them; its strings keep bytes >= 0x80 as
+ *   they are, so UTF-8 reaches the phone intact.
  */
 
 /**
@@ -71,25 +72,43 @@ export function decodeQuery(s: string): { [key: string]: string } | null {
 }
 
 /**
- * Encodes a byte string as a JSON string literal, quotes included.
+ * Writes `{"key":value,...}` for the space-separated `keys` of `o`, in that
+ * order, straight from `o` (no copy of it): booleans and finite numbers as
+ * they are, anything else that is not a string (absent, NaN, objects) as
+ * `null`, strings as JSON string literals that keep bytes as they are.
  *
- * `"` and `\` get their short escapes; control chars below 0x20 and DEL (0x7F)
- * become `\u00XX`; everything else, bytes >= 0x80 included, passes through
- * unchanged, so UTF-8 text stays UTF-8 (a stray non-UTF-8 byte also passes
- * through; a phone shows it as a replacement char).
+ * In a string, `"` and `\` get their short escapes; control chars below 0x20
+ * and DEL (0x7F) become `\u00XX`; everything else, bytes >= 0x80 included,
+ * passes through unchanged, so UTF-8 text stays UTF-8 (a stray non-UTF-8
+ * byte also passes through; a phone shows it as a replacement char).
  *
- * @param s the value (byte string)
- * @returns `"…"`, valid JSON
+ * @param o the object to read (strings in it are byte strings)
+ * @param keys field names, separated by single spaces
+ * @returns the JSON text, valid whatever the strings hold
  */
-export function jsonString(s: string): string {
-  let out = '"';
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || c === 127) {
-      out += s.substring(from, i) + (c === 34 ? '\\"' : c === 92 ? '\\\\' : '\\u00' + '0123456789ABCDEF'.charAt(c >> 4) + '0123456789ABCDEF'.charAt(c & 15));
-      from = i + 1;
+export function jsonFields(o: { [key: string]: unknown }, keys: string): string {
+  let out = '{';
+  for (let ki = 0; ki < keys.length; ) {
+    let ke = keys.indexOf(' ', ki);
+    if (ke < 0) ke = keys.length;
+    const k = keys.substring(ki, ke);
+    const v = o[k];
+    out += (ki > 0 ? ',"' : '"') + k + '":';
+    if (typeof v === 'string') {
+      out += '"';
+      let from = 0;
+      for (let i = 0; i < v.length; i++) {
+        const c = v.charCodeAt(i);
+        if (c < 32 || c === 34 || c === 92 || c === 127) {
+          out += v.substring(from, i) + (c === 34 ? '\\"' : c === 92 ? '\\\\' : '\\u00' + '0123456789ABCDEF'.charAt(c >> 4) + '0123456789ABCDEF'.charAt(c & 15));
+          from = i + 1;
+        }
+      }
+      out += v.substring(from) + '"';
+    } else {
+      out += typeof v === 'boolean' || (typeof v === 'number' && isFinite(v)) ? String(v) : 'null';
     }
+    ki = ke + 1;
   }
-  return out + s.substring(from) + '"';
+  return out + '}';
 }

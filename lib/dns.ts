@@ -28,113 +28,94 @@ export const DNS_TTL_S = 300;
 /** DNS server port. */
 export const DNS_PORT = 53;
 
-/** Options of `createDns`. */
+/** Options of `startDns`: the config-mode options object of the core fits as it is. */
 export interface DnsOptions {
-  /** UDP capability. */
-  udp: UdpPort;
+  /** The UDP port of the board. */
+  hw: { udp: UdpPort };
   /** Access point IPv4 address returned in answers, e.g. `192.168.4.1`. */
   apIp: string;
-  /** Name to answer. @default DNS_NAME */
-  name?: string;
   /** Answer every A query with `apIp`. @default false */
   captive?: boolean;
+  /** Name to answer. @default DNS_NAME */
+  name?: string;
   /** Port to bind. @default DNS_PORT */
   port?: number;
 }
 
-/** A DNS responder. */
-export interface Dns {
-  /** Binds the port (idempotent). */
-  start(): void;
-  /** Closes the socket (idempotent). */
-  stop(): void;
-}
+// One responder at a time (there is one config mode): its state lives here, not in a factory's closure.
+let sock: UdpSocket | null = null;
+/** What answers need, fixed at start: the 4 bytes of `apIp`, then the served name in wire form, or nothing more in captive mode. */
+let serve = '';
 
-/** The 4 bytes of a dotted-quad address; throws a TypeError for anything else. */
-function ipBytes(text: string): string {
-  let ip = '';
-  let from = 0;
-  let dot = 0;
-  let n = 0;
-  while (dot >= 0) {
-    dot = text.indexOf('.', from);
-    const b = parseInt(text.substring(from, dot < 0 ? text.length : dot), 10);
-    if (!(b >= 0 && b <= 255) || ++n > 4) throw new TypeError('bad apIp');
-    ip += String.fromCharCode(b);
-    from = dot + 1;
+/** Answers one datagram; drops it (never a throw) when it is not a well-formed query. */
+function onDns(q: string, from: UdpPeer): void {
+  try {
+    if (q.length < 12) return;
+    const f1 = q.charCodeAt(2);
+    // Byte 2: QR(1) OPCODE(4) AA TC RD. A query has QR=0 and OPCODE=0.
+    if ((f1 & 0xf8) !== 0) return;
+    if (q.charCodeAt(4) !== 0 || q.charCodeAt(5) !== 1) return;
+    let p = 12;
+    for (;;) {
+      if (p >= q.length) return;
+      const len = q.charCodeAt(p);
+      if (len === 0) break;
+      // 0xC0 = compression pointer, 0x40/0x80 = reserved label types.
+      if (len > 63 || p + 1 + len > q.length || p + 1 + len > 12 + 254) return;
+      p += 1 + len;
+    }
+    const served = serve.length === 4 || q.substring(12, p).toLowerCase() === serve.substring(4);
+    p++;
+    if (p + 4 > q.length) return;
+    // QTYPE A (1) and QCLASS IN (1).
+    const answer = served && q.charCodeAt(p) === 0 && q.charCodeAt(p + 1) === 1 && q.charCodeAt(p + 2) === 0 && q.charCodeAt(p + 3) === 1;
+    p += 4;
+    // QR AA RD(copied) | RA, rcode 0 (no error) or 2 (SERVFAIL); QD 1, AN 0 or 1, NS 0, AR 0.
+    let out = q.substring(0, 2) + String.fromCharCode(0x84 | (f1 & 1), served ? 0x80 : 0x82, 0, 1, 0, answer ? 1 : 0, 0, 0, 0, 0) +
+      q.substring(12, p);
+    // Name as a compression pointer (0xC000 | offset 12) to the question; A, IN, TTL, 4 bytes of address.
+    if (answer) out += String.fromCharCode(0xc0, 0x0c, 0, 1, 0, 1, 0, 0, DNS_TTL_S >> 8, DNS_TTL_S & 255, 0, 4) + serve.substring(0, 4);
+    if (sock !== null) sock.send(out, from.port, from.address);
+  } catch (e) {
+    // Never throw into the UDP callback.
   }
-  if (n !== 4) throw new TypeError('bad apIp');
-  return ip;
-}
-
-/** A name in wire form (length-prefixed labels, no root label), lower case. */
-function wireName(name: string): string {
-  const text = name.toLowerCase();
-  let want = '';
-  let from = 0;
-  while (from < text.length) {
-    let dot = text.indexOf('.', from);
-    if (dot < 0) dot = text.length;
-    want += String.fromCharCode(dot - from) + text.substring(from, dot);
-    from = dot + 1;
-  }
-  return want;
 }
 
 /**
- * Creates the DNS responder. It keeps `opts` and reads `captive`, `udp` and
- * `port` when it needs them.
+ * Starts the responder: binds the port (a second call while it runs does
+ * nothing). It reads `o` here only.
  *
- * @param opts port, addresses and mode
- * @throws TypeError if `apIp` is not a dotted-quad IPv4 address
+ * @param o UDP port, addresses and mode
+ * @throws TypeError if `apIp` is not a dotted-quad IPv4 address (nothing is bound then)
  */
-export function createDns(opts: DnsOptions): Dns {
-  const ip = ipBytes(opts.apIp);
-  const want = wireName(opts.name || DNS_NAME);
-  let sock: UdpSocket | null = null;
-
-  /** Answers one datagram; drops it (never a throw) when it is not a well-formed query. */
-  function onMessage(q: string, from: UdpPeer) {
-    try {
-      if (q.length < 12) return;
-      const f1 = q.charCodeAt(2);
-      // Byte 2: QR(1) OPCODE(4) AA TC RD. A query has QR=0 and OPCODE=0.
-      if ((f1 & 0xf8) !== 0) return;
-      if (q.charCodeAt(4) !== 0 || q.charCodeAt(5) !== 1) return;
-      let p = 12;
-      for (;;) {
-        if (p >= q.length) return;
-        const len = q.charCodeAt(p);
-        if (len === 0) break;
-        // 0xC0 = compression pointer, 0x40/0x80 = reserved label types.
-        if (len > 63 || p + 1 + len > q.length || p + 1 + len > 12 + 254) return;
-        p += 1 + len;
-      }
-      const served = !!opts.captive || q.substring(12, p).toLowerCase() === want;
-      p++;
-      if (p + 4 > q.length) return;
-      // QTYPE A (1) and QCLASS IN (1).
-      const answer = served && q.charCodeAt(p) === 0 && q.charCodeAt(p + 1) === 1 && q.charCodeAt(p + 2) === 0 && q.charCodeAt(p + 3) === 1;
-      p += 4;
-      // QR AA RD(copied) | RA, rcode 0 (no error) or 2 (SERVFAIL); QD 1, AN 0 or 1, NS 0, AR 0.
-      let out = q.substring(0, 2) + String.fromCharCode(0x84 | (f1 & 1), served ? 0x80 : 0x82, 0, 1, 0, answer ? 1 : 0, 0, 0, 0, 0) +
-        q.substring(12, p);
-      // Name as a compression pointer (0xC000 | offset 12) to the question; A, IN, TTL, 4 bytes of address.
-      if (answer) out += String.fromCharCode(0xc0, 0x0c, 0, 1, 0, 1, 0, 0, DNS_TTL_S >> 8, DNS_TTL_S & 255, 0, 4) + ip;
-      if (sock !== null) sock.send(out, from.port, from.address);
-    } catch (e) {
-      // Never throw into the UDP callback.
+export function startDns(o: DnsOptions): void {
+  if (sock !== null) return;
+  let s = '';
+  let n = 0;
+  for (let at = 0, dot = 0; dot >= 0; at = dot + 1) {
+    dot = o.apIp.indexOf('.', at);
+    const b = parseInt(o.apIp.substring(at, dot < 0 ? o.apIp.length : dot), 10);
+    if (!(b >= 0 && b <= 255) || ++n > 4) throw new TypeError('bad apIp');
+    s += String.fromCharCode(b);
+  }
+  if (n !== 4) throw new TypeError('bad apIp');
+  if (!o.captive) {
+    // The name in wire form: length-prefixed labels, no root label, lower case.
+    const text = (o.name || DNS_NAME).toLowerCase();
+    for (let at = 0; at < text.length; ) {
+      let dot = text.indexOf('.', at);
+      if (dot < 0) dot = text.length;
+      s += String.fromCharCode(dot - at) + text.substring(at, dot);
+      at = dot + 1;
     }
   }
+  serve = s;
+  sock = o.hw.udp.bind(o.port || DNS_PORT, onDns);
+}
 
-  return {
-    start: function () {
-      if (sock === null) sock = opts.udp.bind(opts.port || DNS_PORT, onMessage);
-    },
-    stop: function () {
-      const s = sock;
-      sock = null;
-      if (s !== null) s.close();
-    }
-  };
+/** Stops the responder and closes its socket (idempotent). */
+export function stopDns(): void {
+  const s = sock;
+  sock = null;
+  if (s !== null) s.close();
 }

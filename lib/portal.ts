@@ -5,11 +5,13 @@
  *
  * Routes (any method; `Content-Type: application/json` for JSON):
  * - `/board_info.json` → 200 object with every `BoardInfo` field (strings
- *   through `jsonString`, so any SSID gives valid JSON), then `board_info`.
- * - `/wifi_scan.json` → 200 array, strongest first, at most 15 entries of
- *   `{"ssid","bssid","rssi","sec","ch"}`, written entry by entry on drain.
- *   Hidden networks are dropped by the scanner, so the ESP8266 reference's
- *   `"hidden"` field would always be 0 and is left out.
+ *   through `jsonFields`, so any SSID gives valid JSON), then `board_info`.
+ * - `/wifi_scan.json` → 200 array (`scanJson`: strongest first, at most 15
+ *   entries of `{"ssid","bssid","rssi","sec","ch"}`). One scan at a time:
+ *   requests arriving while it runs wait for the same result; each wait ends
+ *   within `SCAN_TIMEOUT_MS` (`[]` then, or at once when the radio is busy).
+ *   No list is kept between requests: each one scans afresh. A list longer
+ *   than `FORM_CHUNK_BYTES` is streamed like the form.
  * - `/config` → parameters from the query string and, for an url-encoded (or
  *   untyped) body, from the body; a body value wins over a query value.
  *   200 `Trying to connect...` (or `Configuration saved` with `save`), then
@@ -38,6 +40,12 @@
  * is a GET form with action `config` and fields `ssid` (select filled from
  * `/wifi_scan.json`), `ssidManual`, `pass`, `blynk`, `host`, `port_ssl`.
  *
+ * Memory: there is one portal at a time, so its state is module-level (no
+ * factory closure). While it idles it holds the options object it was given,
+ * the server and a few fields. A request holds closures only where Espruino
+ * needs a listener or a timer: a body being received, a reply being
+ * streamed; every other request is answered within the handler's call.
+ *
  * Hardening: URLs over `MAX_URL_BYTES` → 414; a `Content-Length` over
  * `MAX_BODY_BYTES` (or a longer chunked body) → 413; a request whose body is
  * not complete within `REQUEST_TIMEOUT_MS` → 408; a body that ends short of its
@@ -51,12 +59,12 @@
 import { ClockPort, FlashPort, HttpPort, HttpRequest, HttpResponse, HttpServer, ScanEntry, TimerId, WifiPort } from './ports';
 import { BoardInfo, ConfigRecord, PortalRequest } from './types';
 import { defaultRecord, validateRecord } from './record';
-import { decodeQuery, jsonString } from './bytes';
-import { createScanner, SCAN_TIMEOUT_MS } from './scan';
+import { decodeQuery, jsonFields } from './bytes';
+import { scanJson, SCAN_TIMEOUT_MS } from './scan';
 
 /** Storage file holding the HTML form. */
 export const FORM_FILE = 'edgent.htm';
-/** Bytes of the form read from flash and written per chunk. */
+/** Bytes of a streamed reply (the form, a long scan list) read and written per chunk. */
 export const FORM_CHUNK_BYTES = 256;
 /**
  * Longest request URL. A `/config` with every field at its byte limit in
@@ -67,7 +75,7 @@ export const MAX_URL_BYTES = 1024;
 export const MAX_BODY_BYTES = 1024;
 /** Deadline for a request's body to arrive completely (408 after it). */
 export const REQUEST_TIMEOUT_MS = 5000;
-/** Deadline for a slow reply (scan wait plus streaming); the reply is cut after it. */
+/** Deadline for a streamed reply to leave; it is cut after it. */
 export const RESPONSE_TIMEOUT_MS = SCAN_TIMEOUT_MS + 10000;
 /** Where captive-portal probes are redirected. */
 export const PORTAL_URL = 'http://192.168.4.1/';
@@ -80,337 +88,200 @@ export const FALLBACK_FORM =
   '<p>Wi-Fi <input name="ssid"><p>Password <input name="pass" type="password"><p>Token <input name="blynk">' +
   '<p>Server <input name="host" value="blynk.cloud"><p>Port <input name="port_ssl" value="443"><p><button>Connect</button></form>';
 
-/** Options of `createPortal`. */
+/** Options of `startPortal`: the config-mode options object of the core fits as it is. */
 export interface PortalOptions {
-  /** HTTP server capability. */
-  http: HttpPort;
-  /** Time and timers (request deadlines, scan cap). */
-  clock: ClockPort;
-  /** Flash, read only: the form file. */
-  flash: FlashPort;
-  /** Radio, for scans only. */
-  wifi: WifiPort;
+  /** The ports the portal uses: HTTP server, timers, the form file (read only), scans, the log. */
+  hw: { http: HttpPort; clock: ClockPort; flash: FlashPort; wifi: WifiPort; system: { log(line: string): void } };
   /** Values for `/board_info.json`, read at each request. */
   info(): BoardInfo;
   /** Receives the portal's requests to the state machine; called after the reply. */
   send(req: PortalRequest): void;
-  /** TCP port. @default 80 */
-  port?: number;
   /** Redirect OS connectivity probes to the form. @default false */
   captive?: boolean;
   /** Storage file holding the HTML form. @default FORM_FILE */
   formFile?: string;
-  /** Log sink, one line per call. */
-  log?(line: string): void;
+  /** TCP port. @default 80 */
+  port?: number;
 }
 
-/** A running (or stopped) portal. */
-export interface Portal {
-  /** Starts listening (idempotent). */
-  start(): void;
-  /** Closes the server, clears every timer; no callback or `send` after it. */
-  stop(): void;
+// One portal at a time (there is one config mode), so its state lives here rather than in the closure
+// of a factory: while it idles it holds the options, the server and an empty timer list, nothing else.
+// A callback of a request keeps the options it started with: once they are no longer `opts`, that run
+// of the portal has stopped and the callback does nothing.
+/** The running portal's options, null when stopped. */
+let opts: PortalOptions | null = null;
+let server: HttpServer | null = null;
+/** Pending per-request timers (body deadline, stream cut), all cleared by `stopPortal`. */
+let timers: TimerId[] = [];
+/** Responses waiting for the scan in progress, or null when none runs. */
+let waiting: HttpResponse[] | null = null;
+let scanTimer: TimerId | null = null;
+
+/** A string logs a line (`portal: ` prefix); a request goes to `send`. Never throws. */
+function tell(x: PortalRequest | string): void {
+  const o = opts;
+  if (o === null) return;
+  try {
+    if (typeof x !== 'string') o.send(x);
+    else o.hw.system.log('portal: ' + x);
+  } catch (e) {
+    if (typeof x !== 'string') tell('send failed: ' + e);
+  }
 }
 
 /**
- * Creates the portal (not yet listening). It keeps `opts` and reads it at each
- * request; so does its scanner.
- *
- * Memory (JsVars on the board): a request's state, timer, body and stream
- * position are locals of its `onRequest` call, and its functions are made in
- * that call, so all of it is freed with the request. While the portal idles
- * only the handler, the scanner and the list of requests in flight remain.
- * The minifier inlines a function called from one place only at that place:
- * `decodeQuery`, `jsonString` and `validateRecord` each have one call site
- * inside a request, so they too exist only while a request uses them.
- *
- * @param opts ports, board info source, machine sink and options
+ * With `ms`: starts a per-request timer for `x` and returns its id. Without:
+ * cancels timer `x` (an id of a fired timer is fine) and returns null.
  */
-export function createPortal(opts: PortalOptions): Portal {
-  let server: HttpServer | null = null;
-  // Made here, not on the first scan: inlined where it is called, its closures
-  // would keep that request's scope (socket objects included) alive.
-  const scanner = createScanner(opts);
-  /** `end` of every request in flight: `end(-1)` drops one silently. */
-  let active: Array<(status?: number, text?: string) => void> = [];
+function timer(x: unknown, ms?: number): TimerId | null {
+  const clock = (opts as PortalOptions).hw.clock;
+  if (ms !== undefined) {
+    const id = clock.setTimeout(x as () => void, ms);
+    timers.push(id);
+    return id;
+  }
+  const i = timers.indexOf(x);
+  if (i >= 0) timers.splice(i, 1);
+  clock.clearTimeout(x);
+  return null;
+}
 
-  function onRequest(req: HttpRequest, res: HttpResponse) {
-    /** 0 receiving the body, 1 dispatched, 2 headers written (streaming), 3 finished or abandoned. */
-    let state = 0;
-    let timer: TimerId | null = null;
-    let body = '';
-    let need = 0;
-    let chunked = false;
-    let ctype: string | undefined;
-
-    /** A string logs a line (`portal: ` prefix); a request goes to `send`. Never throws. */
-    function tell(x: PortalRequest | string) {
-      try {
-        if (typeof x !== 'string') opts.send(x);
-        else if (opts.log) opts.log('portal: ' + x);
-      } catch (e) {
-        if (typeof x !== 'string') tell('send failed: ' + e);
-      }
-    }
-
-    /**
-     * Finishes the request once: with a status, a whole reply whose
-     * Content-Type follows the body's first byte (`{` JSON, `<` HTML, else
-     * plain text; a 302 goes to `PORTAL_URL`); without, the end of a streamed
-     * reply; -1 only marks it finished (portal stopped). 0 with `text` sets the
-     * deadline to `text` ms instead (empty: none).
-     */
-    function end(status?: number, text?: string) {
-      if (state === 3) return;
-      if (timer !== null) opts.clock.clearTimeout(timer);
-      timer = null;
-      if (status === 0) {
-        if (text) timer = opts.clock.setTimeout(abort, parseInt(text, 10));
-        return;
-      }
-      state = 3;
-      const i = active.indexOf(end);
-      if (i >= 0) active.splice(i, 1);
-      if (status === -1) return;
-      if (!status) {
-        res.end();
-        return;
-      }
-      const t = text || '';
-      const c = t.charAt(0);
-      const h: { [name: string]: string } = {
-        'Content-Type': c === '{' ? 'application/json' : c === '<' ? 'text/html' : 'text/plain',
-        'Content-Length': String(t.length)
-      };
+/**
+ * Answers with `status` and `text`. A whole reply gets a Content-Type from
+ * the body's first byte (`{`/`[` JSON, `<` HTML, else plain text) and a
+ * Content-Length; a 302 goes to `PORTAL_URL`. A JSON array (the scan list)
+ * longer than `FORM_CHUNK_BYTES`, or no text (the form file from flash), is
+ * streamed instead, with status 200: one chunk at a time, the next when the
+ * last has left (`drain`), cut after `RESPONSE_TIMEOUT_MS`; a missing or
+ * empty form file gets `FALLBACK_FORM`. Never throws (a client gone away
+ * makes the socket throw).
+ */
+function reply(res: HttpResponse, status: number, text?: string): void {
+  const o = opts as PortalOptions;
+  const c = text === undefined ? '<' : text.charAt(0);
+  const type = c === '{' || c === '[' ? 'application/json' : c === '<' ? 'text/html' : 'text/plain';
+  if (text !== undefined && (c !== '[' || text.length <= FORM_CHUNK_BYTES)) {
+    try {
+      const h: { [name: string]: string } = { 'Content-Type': type, 'Content-Length': String(text.length) };
       if (status === 302) h['Location'] = PORTAL_URL;
       res.writeHead(status, h);
-      res.end(t);
+      res.end(text);
+    } catch (e) {
+      tell('error: ' + e);
     }
-
-    /** The deadline passed (no argument: 408, 503 or a cut stream), or an error (500 or a cut stream). */
-    function abort(e?: unknown) {
-      const s = state;
-      if (e === undefined) timer = null;
-      else tell('error: ' + e);
-      if (s === 3) return;
-      try {
-        if (s === 2) end();
-        else if (e !== undefined) end(500, 'Internal error');
-        else end(s === 0 ? 408 : 503, s === 0 ? 'Request timeout' : 'Busy');
-      } catch (e2) {
-        if (e === undefined) tell('error: ' + e2);
-      }
+    return;
+  }
+  let off = 0;
+  let busy = false;
+  let again = false;
+  let headed = false;
+  let cut: TimerId | null = null;
+  const pump = function () {
+    if (cut === null || opts !== o) return;
+    if (busy) {
+      again = true;
+      return;
     }
-
-    /**
-     * Body chunks (`chunk`) and the end of the request (no argument) while
-     * receiving; dispatches the request once its body is complete.
-     */
-    function go(chunk?: string) {
-      /** `{"key":value,...}` of `keys` (space-separated) of `o`: strings through `jsonString`, finite numbers and booleans as they are, anything else `null`. */
-      function json(o: { [key: string]: unknown }, keys: string): string {
-        let out = '{';
-        for (let ki = 0; ki < keys.length; ) {
-          let ke = keys.indexOf(' ', ki);
-          if (ke < 0) ke = keys.length;
-          const k = keys.substring(ki, ke);
-          const v = o[k];
-          out += (ki > 0 ? ',"' : '"') + k + '":' +
-            (typeof v === 'string' ? jsonString(v) : typeof v === 'boolean' || (typeof v === 'number' && isFinite(v)) ? String(v) : 'null');
-          ki = ke + 1;
-        }
-        return out + '}';
-      }
-
-      if (state !== 0) return;
-      try {
-        if (chunk !== undefined) {
-          body += chunk;
-          if (chunked) {
-            if (body.length > MAX_BODY_BYTES) end(413, 'Body too large');
-            return;
-          }
-          if (body.length < need) return;
-          body = body.substring(0, need);
-        } else if (!chunked) {
-          end(400, 'Incomplete body');
-          return;
-        }
-        state = 1;
-        end(0);
-        const url = req.url;
-        const qi = url.indexOf('?');
-        const path = qi < 0 ? url : url.substring(0, qi);
-        tell(req.method + ' ' + path);
-        // A /config form body is decoded after the query, so its values win (the last value of a key wins).
-        let form = '';
-        if (path === '/config' && body.length > 0) {
-          // Espruino's indexOf reports a needle running past the end as found: compare what it found.
-          const ft = 'application/x-www-form-urlencoded';
-          const lc = ctype === undefined ? ft : ctype.toLowerCase();
-          const at = lc.indexOf(ft);
-          if (at >= 0 && lc.substring(at, at + ft.length) === ft) form = '&' + body;
-        }
-        const q = decodeQuery((qi < 0 ? '' : url.substring(qi + 1)) + form);
-        if (path === '/config') {
-          let bad = 'escape';
-          if (q !== null) {
-            const param = function (k: string): string {
-              const v = q[k];
-              return typeof v === 'string' ? v : '';
-            };
-            const port = function (k: string, def: number): number {
-              const v = param(k);
-              if (v.length === 0) return def;
-              return /^[0-9]+$/.test(v) && v.length <= 5 ? parseInt(v, 10) : NaN;
-            };
-            // The record asked for; `valid` is false in it: the machine sets it once the credentials are proven (or saved).
-            const r: ConfigRecord = defaultRecord();
-            const manual = param('ssidManual');
-            r.ssid = manual.length > 0 ? manual : param('ssid');
-            r.pass = param('pass');
-            r.token = param('blynk');
-            const host = param('host');
-            if (host.length > 0) r.host = host;
-            r.port = port('port', r.port);
-            r.portSsl = port('port_ssl', r.portSsl);
-            const ip = param('ip');
-            if (ip.length > 0) {
-              r.staticIp = true;
-              r.ip = ip;
-              r.mask = param('mask');
-              r.gw = param('gw');
-              r.dns = param('dns') || r.gw;
-              r.dns2 = param('dns2');
-            }
-            const iface = param('if');
-            if (iface.length > 0 && iface !== 'wifi') {
-              bad = 'if';
-            } else {
-              r.valid = true;
-              bad = validateRecord(r) || '';
-              r.valid = false;
-            }
-            if (bad === '') {
-              const sv = param('save');
-              const save = sv.toLowerCase() === 'true' || (/^[0-9]+$/.test(sv) && parseInt(sv, 10) > 0);
-              end(200, save ? '{"status":"ok","msg":"Configuration saved"}' : '{"status":"ok","msg":"Trying to connect..."}');
-              tell({ type: 'config', config: r, save: save });
-              return;
-            }
-          }
-          tell('config invalid: ' + bad);
-          end(500, '{"status":"error","msg":"Configuration invalid"}');
-        } else if (q === null) {
-          end(400, 'Bad request');
-        } else if (path === '/board_info.json') {
-          end(200, json(opts.info() as unknown as { [key: string]: unknown }, 'board tmpl_id fw_type fw_ver ssid bssid mac last_error wifi_scan static_ip'));
-          tell({ type: 'board_info' });
-        } else if (path === '/wifi_scan.json' || path === '/') {
-          /** The scan list being streamed, or null for the form. */
-          let list: ScanEntry[] | null = null;
-          /** Next scan entry, or next form byte. */
-          let off = 0;
-          let busy = false;
-          let again = false;
-          /**
-           * Writes a 200 reply chunk by chunk: the next chunk when the last one
-           * has left. The form's first read decides: a missing or empty file
-           * gets the built-in form instead.
-           */
-          const pump = function () {
-            if (state === 3) return;
-            if (busy) {
-              again = true;
-              return;
-            }
-            busy = true;
-            try {
-              do {
-                again = false;
-                let next: string | undefined;
-                if (list !== null) {
-                  if (off <= list.length) {
-                    next = (off === 0 ? '[' : '') + (off === list.length ? ']' : (off > 0 ? ',' : '') + json(list[off] as unknown as { [key: string]: unknown }, 'ssid bssid rssi sec ch'));
-                  }
-                  off++;
-                } else {
-                  const f = opts.flash.read(opts.formFile || FORM_FILE, off, FORM_CHUNK_BYTES);
-                  if (typeof f === 'string' && f.length > 0) {
-                    next = f;
-                    off += f.length;
-                  }
-                }
-                if (state === 1 && next === undefined) {
-                  end(200, FALLBACK_FORM);
-                } else {
-                  if (state === 1) {
-                    state = 2;
-                    res.writeHead(200, { 'Content-Type': list !== null ? 'application/json' : 'text/html' });
-                    res.on('drain', pump);
-                  }
-                  if (next === undefined) end();
-                  else res.write(next);
-                }
-              } while (again && state !== 3);
-            } catch (e) {
-              abort(e);
-            }
-            busy = false;
-          };
-          end(0, String(RESPONSE_TIMEOUT_MS));
-          if (path === '/') {
-            pump();
-          } else {
-            scanner.scan(function (l) {
-              if (state !== 3) {
-                list = l;
-                pump();
-              }
-            });
-          }
-        } else if (path === '/reset') {
-          end(200, '{"status":"ok","msg":"Configuration reset"}');
-          tell({ type: 'reset' });
-        } else if (path === '/reboot') {
-          end(200, '{"status":"ok","msg":"Rebooting..."}');
-          tell({ type: 'reboot' });
-        } else {
-          let probe = false;
-          // A switch costs no memory until it runs (a list in a string would be copied into RAM); same paths as CAPTIVE_PATHS.
-          switch (opts.captive ? path : '') {
-            case '/generate_204':
-            case '/gen_204':
-            case '/hotspot-detect.html':
-            case '/library/test/success.html':
-            case '/ncsi.txt':
-            case '/connecttest.txt':
-            case '/redirect':
-            case '/canonical.html':
-            case '/success.txt':
-              probe = true;
-          }
-          if (probe) end(302, '');
-          else end(404, 'Not found');
-        }
-      } catch (e) {
-        abort(e);
-      }
-    }
-
-    if (server === null) return;
-    active.push(end);
+    busy = true;
     try {
+      do {
+        again = false;
+        const next = text === undefined ? o.hw.flash.read(o.formFile || FORM_FILE, off, FORM_CHUNK_BYTES) : text.substring(off, off + FORM_CHUNK_BYTES);
+        const more = typeof next === 'string' && next.length > 0;
+        if (!headed) {
+          if (!more) {
+            cut = timer(cut);
+            reply(res, 200, FALLBACK_FORM);
+            break;
+          }
+          headed = true;
+          res.writeHead(200, { 'Content-Type': type });
+          res.on('drain', pump);
+        }
+        if (more) {
+          off += (next as string).length;
+          res.write(next as string);
+        } else {
+          cut = timer(cut);
+          res.end();
+        }
+      } while (again && cut !== null);
+    } catch (e) {
+      tell('error: ' + e);
+      if (cut !== null) {
+        cut = timer(cut);
+        if (headed) res.end();
+        else reply(res, 500, 'Internal error');
+      }
+    }
+    busy = false;
+  };
+  cut = timer(function () {
+    cut = timer(cut);
+    try {
+      res.end();
+    } catch (e) {
+      // The client is gone: nothing left to cut.
+    }
+  }, RESPONSE_TIMEOUT_MS);
+  pump();
+}
+
+/** Answers every response waiting for the scan: `list` from the radio, or nothing yet (`[]`) when the wait timed out. */
+function onScan(list?: ScanEntry[]): void {
+  const w = waiting;
+  if (w === null || opts === null) return;
+  waiting = null;
+  if (scanTimer !== null) opts.hw.clock.clearTimeout(scanTimer);
+  scanTimer = null;
+  let text = '[]';
+  try {
+    if (list) text = scanJson(list);
+  } catch (e) {
+    tell('error: ' + e);
+  }
+  for (let i = 0; i < w.length; i++) reply(w[i], 200, text);
+}
+
+/**
+ * The server's handler, and the second half of a request with a body. Called
+ * by the server (no `form`): counts the activity, checks the request line
+ * and headers, and when a body is announced collects it (408 when it is not
+ * complete within `REQUEST_TIMEOUT_MS`, 400 when the request ends short, 413
+ * over `MAX_BODY_BYTES`), then calls itself again with `form`: `&` and the
+ * body when it is url-encoded, else ''. With `form` it answers the request.
+ */
+const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = function () {
+  // Named parameters would each hold a JsVar for as long as the portal runs: read them from `arguments`
+  // (the build does that itself only where no inner variable shares a parameter's minified name).
+  const req: HttpRequest = arguments[0];
+  const res: HttpResponse = arguments[1];
+  let form: string | undefined = arguments[2];
+  // Exists only during a call: a module-level helper would hold RAM for as long as the portal runs, and a
+  // regular expression would make Espruino create its RegExp class, which then stays for good.
+  /** The value of `v` when it is 1 to `max` decimal digits, else NaN. */
+  const decimal = function (v: string, max: number): number {
+    if (v.length === 0 || v.length > max) return NaN;
+    for (let i = 0; i < v.length; i++) {
+      const d = v.charCodeAt(i);
+      if (d < 48 || d > 57) return NaN;
+    }
+    return parseInt(v, 10);
+  };
+  const o = opts;
+  if (o === null) return;
+  try {
+    const url = req.url;
+    if (form === undefined) {
       tell({ type: 'activity' });
-      if (server === null || state === 3) return;
-      end(0, String(REQUEST_TIMEOUT_MS));
-      const url = req.url;
+      if (opts !== o) return;
       if (typeof url !== 'string' || url.length > MAX_URL_BYTES) {
-        end(414, 'URI too long');
+        reply(res, 414, 'URI too long');
         return;
       }
       let len: string | undefined;
       let te: string | undefined;
+      let ctype: string | undefined;
       const h = req.headers || {};
       for (const k in h) {
         const n = k.toLowerCase();
@@ -418,62 +289,196 @@ export function createPortal(opts: PortalOptions): Portal {
         else if (n === 'transfer-encoding' && te === undefined) te = String(h[k]);
         else if (n === 'content-type' && ctype === undefined) ctype = String(h[k]);
       }
-      chunked = len === undefined && te !== undefined;
+      const chunked = len === undefined && te !== undefined;
+      let need = 0;
       if (len !== undefined) {
-        const v = len.trim();
-        if (!/^[0-9]+$/.test(v) || v.length > 9) {
-          end(400, 'Bad request');
+        need = decimal(len.trim(), 9);
+        if (isNaN(need)) {
+          reply(res, 400, 'Bad request');
           return;
         }
-        need = parseInt(v, 10);
       }
       if (need > MAX_BODY_BYTES) {
-        end(413, 'Body too large');
+        reply(res, 413, 'Body too large');
         return;
       }
-      if (need === 0 && !chunked) {
-        go('');
+      if (need > 0 || chunked) {
+        let body = '';
+        let deadline: TimerId | null = null;
+        /** A body chunk, or the end of the request (no string). */
+        const on = function (chunk?: string) {
+          if (deadline === null || opts !== o) return;
+          if (typeof chunk === 'string') {
+            body += chunk;
+            if (chunked) {
+              if (body.length > MAX_BODY_BYTES) {
+                deadline = timer(deadline);
+                reply(res, 413, 'Body too large');
+              }
+              return;
+            }
+            if (body.length < need) return;
+            body = body.substring(0, need);
+          } else if (!chunked) {
+            deadline = timer(deadline);
+            reply(res, 400, 'Incomplete body');
+            return;
+          }
+          deadline = timer(deadline);
+          // Espruino's indexOf reports a needle running past the end as found: compare what it found.
+          const ft = 'application/x-www-form-urlencoded';
+          const lc = ctype === undefined ? ft : ctype.toLowerCase();
+          const at = lc.indexOf(ft);
+          onRequest(req, res, body.length > 0 && at >= 0 && lc.substring(at, at + ft.length) === ft ? '&' + body : '');
+        };
+        deadline = timer(function () {
+          deadline = timer(deadline);
+          reply(res, 408, 'Request timeout');
+        }, REQUEST_TIMEOUT_MS);
+        req.on('data', on);
+        req.on('end', on);
+        req.on('close', on);
         return;
       }
-      req.on('data', go);
-      req.on('end', go);
-      req.on('close', go);
+      form = '';
+    }
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.substring(0, qi);
+    tell(req.method + ' ' + path);
+    // The body is decoded after the query, so its values win (the last value of a key wins).
+    const q = decodeQuery((qi < 0 ? '' : url.substring(qi + 1)) + (path === '/config' ? form : ''));
+    if (path === '/config') {
+      let bad = 'escape';
+      if (q !== null) {
+        // The record asked for; `valid` is false in it: the machine sets it once the credentials are proven (or saved).
+        // Only parameter names are read from `q`, never inherited names: a missing one is ''.
+        const r: ConfigRecord = defaultRecord();
+        const manual = q['ssidManual'] || '';
+        r.ssid = manual.length > 0 ? manual : q['ssid'] || '';
+        r.pass = q['pass'] || '';
+        r.token = q['blynk'] || '';
+        const host = q['host'] || '';
+        if (host.length > 0) r.host = host;
+        // An empty port means the default; anything but 1 to 5 digits is invalid (NaN).
+        const pt = q['port'] || '';
+        if (pt.length > 0) r.port = decimal(pt, 5);
+        const ps = q['port_ssl'] || '';
+        if (ps.length > 0) r.portSsl = decimal(ps, 5);
+        const ip = q['ip'] || '';
+        if (ip.length > 0) {
+          r.staticIp = true;
+          r.ip = ip;
+          r.mask = q['mask'] || '';
+          r.gw = q['gw'] || '';
+          r.dns = q['dns'] || r.gw;
+          r.dns2 = q['dns2'] || '';
+        }
+        const iface = q['if'] || '';
+        if (iface.length > 0 && iface !== 'wifi') {
+          bad = 'if';
+        } else {
+          r.valid = true;
+          bad = validateRecord(r) || '';
+          r.valid = false;
+        }
+        if (bad === '') {
+          const sv = q['save'] || '';
+          const save = sv.toLowerCase() === 'true' || decimal(sv, sv.length) > 0;
+          reply(res, 200, save ? '{"status":"ok","msg":"Configuration saved"}' : '{"status":"ok","msg":"Trying to connect..."}');
+          tell({ type: 'config', config: r, save: save });
+          return;
+        }
+      }
+      tell('config invalid: ' + bad);
+      reply(res, 500, '{"status":"error","msg":"Configuration invalid"}');
+    } else if (q === null) {
+      reply(res, 400, 'Bad request');
+    } else if (path === '/board_info.json') {
+      reply(res, 200, jsonFields(o.info() as unknown as { [key: string]: unknown }, 'board tmpl_id fw_type fw_ver ssid bssid mac last_error wifi_scan static_ip'));
+      tell({ type: 'board_info' });
+    } else if (path === '/wifi_scan.json') {
+      // One scan at a time (the radio throws on a second one): later requests wait for the same result.
+      if (waiting !== null) {
+        waiting.push(res);
+        return;
+      }
+      waiting = [res];
+      scanTimer = o.hw.clock.setTimeout(onScan, SCAN_TIMEOUT_MS);
+      try {
+        o.hw.wifi.scan(onScan);
+      } catch (e) {
+        // Busy radio (an earlier scan that timed out is still running): answer with what exists.
+        onScan();
+      }
+    } else if (path === '/') {
+      reply(res, 200);
+    } else if (path === '/reset') {
+      reply(res, 200, '{"status":"ok","msg":"Configuration reset"}');
+      tell({ type: 'reset' });
+    } else if (path === '/reboot') {
+      reply(res, 200, '{"status":"ok","msg":"Rebooting..."}');
+      tell({ type: 'reboot' });
+    } else {
+      let probe = false;
+      // A switch costs no memory until it runs (a list in a string would be copied into RAM); same paths as CAPTIVE_PATHS.
+      switch (o.captive ? path : '') {
+        case '/generate_204':
+        case '/gen_204':
+        case '/hotspot-detect.html':
+        case '/library/test/success.html':
+        case '/ncsi.txt':
+        case '/connecttest.txt':
+        case '/redirect':
+        case '/canonical.html':
+        case '/success.txt':
+          probe = true;
+      }
+      if (probe) reply(res, 302, '');
+      else reply(res, 404, 'Not found');
+    }
+  } catch (e) {
+    tell('error: ' + e);
+    reply(res, 500, 'Internal error');
+  }
+};
+
+/**
+ * Starts the portal: listens and answers until `stopPortal` (a second call
+ * while it runs does nothing). It keeps `o` and reads it at each request.
+ *
+ * @param o ports, board info source, machine sink and options
+ */
+export function startPortal(o: PortalOptions): void {
+  if (opts !== null) return;
+  opts = o;
+  try {
+    server = o.hw.http.listen(o.port || 80, onRequest);
+  } catch (e) {
+    tell('listen failed: ' + e);
+  }
+}
+
+/**
+ * Stops the portal: closes the server, clears every timer and forgets the
+ * waiting scan; no callback, reply or `send` after it (idempotent).
+ */
+export function stopPortal(): void {
+  const o = opts;
+  if (o === null) return;
+  const s = server;
+  const t = timers;
+  timers = [];
+  waiting = null;
+  for (let i = 0; i < t.length; i++) o.hw.clock.clearTimeout(t[i]);
+  if (scanTimer !== null) o.hw.clock.clearTimeout(scanTimer);
+  scanTimer = null;
+  server = null;
+  if (s !== null) {
+    try {
+      s.close();
     } catch (e) {
-      abort(e);
+      tell('close failed: ' + e);
     }
   }
-
-  return {
-    start: function () {
-      if (server !== null) return;
-      try {
-        server = opts.http.listen(opts.port || 80, onRequest);
-      } catch (e) {
-        try {
-          if (opts.log) opts.log('portal: listen failed: ' + e);
-        } catch (e2) {
-          // A failing log sink changes nothing.
-        }
-      }
-    },
-    stop: function () {
-      const s = server;
-      const a = active;
-      server = null;
-      active = [];
-      for (let i = 0; i < a.length; i++) a[i](-1);
-      scanner.stop();
-      if (s !== null) {
-        try {
-          s.close();
-        } catch (e) {
-          try {
-            if (opts.log) opts.log('portal: close failed: ' + e);
-          } catch (e2) {
-            // A failing log sink changes nothing.
-          }
-        }
-      }
-    }
-  };
+  opts = null;
 }

@@ -72,7 +72,7 @@ describe('portal conformance (contract §3)', () => {
       '[{"ssid":"Home","bssid":"AA:BB:CC:DD:EE:FF","rssi":-53,"sec":"WPA2","ch":6},' +
       '{"ssid":"Office","bssid":"11:22:33:44:55:66","rssi":-70,"sec":"WPA+WPA2","ch":11},' +
       '{"ssid":"Cafe","bssid":"01:02:03:04:05:06","rssi":-80,"sec":"OPEN","ch":1}]');
-    assert.ok(ws.chunks.length >= 4, 'written entry by entry');
+    assert.equal(ws.headers['Content-Length'], String(ws.body.length), 'a short list goes in one piece');
 
     const cf = h.req('/config?ssid=Home&pass=secret%20pass&blynk=' + TOKEN + '&host=blynk.cloud&port=80&port_ssl=443');
     assert.equal(cf.status, 200);
@@ -368,20 +368,60 @@ describe('portal conformance (contract §3)', () => {
     assert.ok(!/(src|href)=/.test(FORM_HTML), 'no external resources');
   });
 
-  it('streams the scan list entry by entry on drain', () => {
+  it('streams a long scan list one chunk at a time on drain (a crowded place, 15 long SSIDs)', () => {
     h.http.autoDrain = false;
-    h.wifi.scanList = [net('A', -40), net('B', -50), net('C', -60)];
+    for (let i = 0; i < 20; i++) h.wifi.scanList.push(net('A network with a 32-byte name ' + String(i).padStart(2, '0'), -40 - i));
     const ex = h.req('/wifi_scan.json');
+    assert.equal(ex.status, 200);
+    assert.equal(ex.headers['Content-Type'], 'application/json');
     let guard = 0;
-    while (!ex.ended && guard++ < 10) {
-      assert.equal(ex.pending, 1);
+    while (!ex.ended && guard++ < 100) {
+      assert.equal(ex.pending, 1, 'one chunk in flight');
       ex.drain();
     }
-    assert.equal(ex.chunks.length, 4);
-    assert.ok(ex.chunks[0].startsWith('[{"ssid":"A"'));
-    assert.ok(ex.chunks[1].startsWith(',{"ssid":"B"'));
-    assert.equal(ex.chunks[3], ']');
+    const list = JSON.parse(ex.body);
+    assert.equal(list.length, 15);
+    assert.equal(list[0].ssid, 'A network with a 32-byte name 00');
+    assert.equal(list[14].ssid, 'A network with a 32-byte name 14');
+    assert.equal(ex.chunks.length, Math.ceil(ex.body.length / FORM_CHUNK_BYTES));
+    for (const c of ex.chunks) assert.ok(c.length <= FORM_CHUNK_BYTES);
+    assert.deepEqual(ex.violations, []);
+  });
+
+  it('a short scan list is one whole reply with Content-Length', () => {
+    h.wifi.scanList = [net('A', -40), net('B', -50), net('C', -60)];
+    const ex = h.req('/wifi_scan.json');
+    assert.equal(ex.chunks.length, 1);
+    assert.equal(ex.headers['Content-Type'], 'application/json');
+    assert.equal(ex.headers['Content-Length'], String(ex.body.length));
     assert.deepEqual(JSON.parse(ex.body).map((e: { ssid: string }) => e.ssid), ['A', 'B', 'C']);
+  });
+
+  it('concurrent scan requests share one scan; the cap timer goes with it', () => {
+    h.wifi.scanMode = 'manual';
+    h.wifi.scanList = [net('A', -40), net('A', -70), net('B', -50)];
+    const exs = [h.req('/wifi_scan.json'), h.req('/wifi_scan.json'), h.req('/wifi_scan.json')];
+    assert.equal(h.wifi.scans, 1);
+    for (const ex of exs) assert.equal(ex.status, null);
+    h.wifi.finishScans();
+    for (const ex of exs) assert.deepEqual(JSON.parse(ex.body).map((e: { ssid: string }) => e.ssid), ['A', 'B']);
+    assert.equal(clock.countTimers(), 0, 'cap timer cleared');
+    h.req('/wifi_scan.json');
+    assert.equal(h.wifi.scans, 2, 'every later request scans afresh (no list kept in RAM)');
+  });
+
+  it('after a timed-out scan, a busy radio (it throws) gets the next request [] at once, and the late result is dropped', () => {
+    h.wifi.scanMode = 'manual';
+    h.wifi.scanList = [net('Late', -40)];
+    const first = h.req('/wifi_scan.json');
+    clock.tick(SCAN_TIMEOUT_MS);
+    assert.equal(first.body, '[]');
+    const second = h.req('/wifi_scan.json');
+    assert.equal(h.wifi.scans, 2, 'tried again');
+    assert.equal(second.body, '[]', 'the radio threw: answered at once');
+    assert.doesNotThrow(() => h.wifi.finishScans());
+    assert.equal(clock.countTimers(), 0);
+    for (const ex of [first, second]) assert.deepEqual(ex.violations, []);
   });
 
   it('scan list: [] when nothing is visible, no "hidden" field, hidden networks left out', () => {

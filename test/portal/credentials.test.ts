@@ -1,7 +1,7 @@
 import { strict as assert } from 'assert';
 import sinon from 'sinon';
 import { ConfigRecord } from '../../lib/types';
-import { decodeQuery, jsonString } from '../../lib/bytes';
+import { decodeQuery, jsonFields } from '../../lib/bytes';
 import { Harness, TOKEN, fakeTimers, fromUtf8, harness, net, post, utf8 } from './helpers';
 
 /** Field lesson 5: nasty SSIDs and passwords, as JS (Unicode) strings. */
@@ -199,7 +199,13 @@ describe('nasty credentials (field lesson 5)', () => {
     }
   });
 
-  it('jsonString escapes exactly the JSON specials and keeps bytes ≥ 0x80', () => {
+  it('jsonFields escapes exactly the JSON specials in strings and keeps bytes ≥ 0x80', () => {
+    // The string literal jsonFields writes for one value.
+    const jsonString = (v: string) => {
+      const j = jsonFields({ s: v }, 's');
+      assert.ok(j.startsWith('{"s":') && j.endsWith('}'), j);
+      return j.slice(5, -1);
+    };
     assert.equal(jsonString(''), '""');
     assert.equal(jsonString('a"b\\c'), '"a\\"b\\\\c"');
     assert.equal(jsonString('\x00\x01\x1f\x7f\n\t'), '"\\u0000\\u0001\\u001F\\u007F\\u000A\\u0009"');
@@ -210,6 +216,13 @@ describe('nasty credentials (field lesson 5)', () => {
       if (c < 0x80) assert.equal(JSON.parse(out), s, 'byte ' + c);
       else assert.equal(out, '"' + s + '"', 'byte ' + c + ' passes through');
     }
+  });
+
+  it('jsonFields writes the fields asked for, in order: finite numbers and booleans as they are, the rest null', () => {
+    const o = { a: 'x', n: -53, t: true, f: false, nan: NaN, inf: Infinity, obj: {}, nul: null };
+    assert.equal(jsonFields(o, 'n a t f nan inf obj nul missing'),
+      '{"n":-53,"a":"x","t":true,"f":false,"nan":null,"inf":null,"obj":null,"nul":null,"missing":null}');
+    assert.equal(jsonFields(o, 'a'), '{"a":"x"}');
   });
 
   it('decodeQuery: escapes, +, repeated keys, keys without =, bad escapes', () => {

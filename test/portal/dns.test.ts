@@ -1,5 +1,5 @@
 import { strict as assert } from 'assert';
-import { DNS_NAME, DNS_PORT, DNS_TTL_S, createDns } from '../../lib/dns';
+import { DNS_NAME, DNS_PORT, DNS_TTL_S, startDns, stopDns } from '../../lib/dns';
 import { FakeUdp } from '../fakes/udp';
 
 const b = (...xs: number[]) => String.fromCharCode(...xs);
@@ -32,16 +32,23 @@ function query(q: Q = {}): string {
     b((q.qtype ?? 1) >> 8, (q.qtype ?? 1) & 255, (q.qclass ?? 1) >> 8, (q.qclass ?? 1) & 255) + (q.tail ?? '');
 }
 
+/** The responder on `udp` with these options, stopping the one that ran before (one at a time); not started yet. */
+function responder(o: { udp: FakeUdp; apIp: string; name?: string; captive?: boolean; port?: number }) {
+  stopDns();
+  const opts = { hw: { udp: o.udp }, apIp: o.apIp, name: o.name, captive: o.captive, port: o.port };
+  return { start: () => startDns(opts), stop: stopDns };
+}
+
 function bytes(s: string): number[] {
   return Array.from(s, (c) => c.charCodeAt(0));
 }
 
 describe('config-mode DNS', () => {
   let udp: FakeUdp;
-  let dns: ReturnType<typeof createDns>;
+  let dns: ReturnType<typeof responder>;
   beforeEach(() => {
     udp = new FakeUdp();
-    dns = createDns({ udp, apIp: '192.168.4.1' });
+    dns = responder({ udp, apIp: '192.168.4.1' });
     dns.start();
   });
   afterEach(() => dns.stop());
@@ -94,7 +101,7 @@ describe('config-mode DNS', () => {
 
   it('uses the configured AP IP, name and port', () => {
     const u2 = new FakeUdp();
-    const d2 = createDns({ udp: u2, apIp: '10.1.2.3', name: 'Setup.Local.', port: 5353 });
+    const d2 = responder({ udp: u2, apIp: '10.1.2.3', name: 'Setup.Local.', port: 5353 });
     d2.start();
     assert.equal(u2.port, 5353);
     assert.equal(u2.deliver(query({ name: 'setup.local' }))!.data.slice(-4), b(10, 1, 2, 3));
@@ -102,9 +109,11 @@ describe('config-mode DNS', () => {
     d2.stop();
   });
 
-  it('rejects a bad AP IP at construction', () => {
+  it('rejects a bad AP IP at start, binding nothing', () => {
     for (const ip of ['192.168.4', '192.168.4.256', 'a.b.c.d', '', '1.2.3.4.5']) {
-      assert.throws(() => createDns({ udp: new FakeUdp(), apIp: ip }), TypeError, ip);
+      const u = new FakeUdp();
+      assert.throws(() => responder({ udp: u, apIp: ip }).start(), TypeError, ip);
+      assert.equal(u.binds, 0, 'nothing bound');
     }
   });
 
@@ -140,10 +149,10 @@ describe('config-mode DNS', () => {
 
   describe('captive mode', () => {
     let u2: FakeUdp;
-    let d2: ReturnType<typeof createDns>;
+    let d2: ReturnType<typeof responder>;
     beforeEach(() => {
       u2 = new FakeUdp();
-      d2 = createDns({ udp: u2, apIp: '192.168.4.1', captive: true });
+      d2 = responder({ udp: u2, apIp: '192.168.4.1', captive: true });
       d2.start();
     });
     afterEach(() => d2.stop());

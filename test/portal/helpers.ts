@@ -8,7 +8,7 @@ import sinon from 'sinon';
 import path from 'path';
 import { FlashPort, ScanEntry } from '../../lib/ports';
 import { BoardInfo, PortalRequest } from '../../lib/types';
-import { createPortal, Portal, PortalOptions } from '../../lib/portal';
+import { startPortal, stopPortal } from '../../lib/portal';
 import { FakeHttp, FakeRequestSpec, FakeExchange } from '../fakes/http';
 import { FakeWifi } from '../fakes/wifi';
 import { timerClock } from '../fakes/clock';
@@ -81,6 +81,13 @@ export function net(ssid: string, rssi: number, extra: Partial<ScanEntry> = {}):
   return Object.assign({ ssid, bssid: 'AA:BB:CC:DD:EE:' + (100 + (rssi & 0x3f)).toString(16).slice(-2).toUpperCase(), rssi, sec: 'WPA2', ch: 6, hidden: false }, extra) as ScanEntry;
 }
 
+/** Start and stop of the portal a harness runs (there is one portal at a time). */
+export interface Portal {
+  /** Starts it again (after `stop`). */
+  start(): void;
+  stop(): void;
+}
+
 /** A portal on fakes, with everything it sends recorded. */
 export interface Harness {
   portal: Portal;
@@ -97,8 +104,18 @@ export interface Harness {
   req(spec: FakeRequestSpec | string): FakeExchange;
 }
 
-/** Builds and starts a portal on fakes. */
-export function harness(over: Partial<PortalOptions> = {}): Harness {
+/** What a test may change in a harness's portal options. */
+export interface HarnessOptions {
+  captive?: boolean;
+  formFile?: string;
+  info?: () => BoardInfo;
+  send?: (r: PortalRequest) => void;
+  log?: (line: string) => void;
+}
+
+/** Builds and starts a portal on fakes (stopping the one that ran before: one portal at a time). */
+export function harness(over: HarnessOptions = {}): Harness {
+  stopPortal();
   const http = new FakeHttp();
   const wifi = new FakeWifi();
   const flash = new MemFlash();
@@ -106,21 +123,20 @@ export function harness(over: Partial<PortalOptions> = {}): Harness {
   const sent: PortalRequest[] = [];
   const logs: string[] = [];
   const info = sampleInfo();
-  const portal = createPortal(Object.assign({
-    http,
-    clock: timerClock,
-    flash,
-    wifi,
-    info: () => info,
-    send: (r: PortalRequest) => {
+  const opts = {
+    hw: { http, clock: timerClock, flash, wifi, system: { log: over.log || ((l: string) => logs.push(l)) } },
+    info: over.info || (() => info),
+    send: over.send || ((r: PortalRequest) => {
       sent.push(r);
       http.timeline.push('send ' + r.type);
-    },
-    log: (l: string) => logs.push(l)
-  }, over));
-  portal.start();
+    }),
+    captive: over.captive,
+    formFile: over.formFile
+  };
+  startPortal(opts);
   return {
-    portal, http, wifi, flash, info, sent, logs,
+    portal: { start: () => startPortal(opts), stop: stopPortal },
+    http, wifi, flash, info, sent, logs,
     events: () => sent.filter((r) => r.type !== 'activity'),
     req: (spec) => http.request(typeof spec === 'string' ? { url: spec } : spec)
   };
