@@ -17,6 +17,9 @@
  *   responses (QR set), opcodes other than QUERY, QDCOUNT other than 1, labels
  *   running past the packet, names over 255 bytes, compression pointers or
  *   reserved label types in the question, a missing QTYPE/QCLASS.
+ * - One responder at a time (there is one config mode): `startDns` keeps the
+ *   socket and the answer's fixed bytes at module level, `stopDns` drops
+ *   them; no closure.
  */
 
 import { UdpPeer, UdpPort, UdpSocket } from './ports';
