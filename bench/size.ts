@@ -46,7 +46,7 @@ export const GOAL_MAX_MIN_BYTES = 12 * 1024;
 
 /** Parts of the library, each a set of source files (paths from the repository root). */
 export const PARTS: Array<{ name: string; files: RegExp }> = [
-  { name: 'core state machine', files: /^lib\/(machine|edgent|types|ports)\.ts$/ },
+  { name: 'core state machine', files: /^lib\/(machine|steps|setup|edgent|types|ports|mode-steps|mode-setup)\.ts$/ },
   { name: 'portal + DNS + AP name + scan + bytes', files: /^lib\/(portal|dns|apname|scan|bytes)\.ts$/ },
   { name: 'store + CRC + record', files: /^lib\/(store|crc32|record)\.ts$/ },
   { name: 'cloud client + protocol', files: /^lib\/(cloud|protocol)\.ts$/ },
