@@ -33,6 +33,8 @@ export const BUNDLES = [
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The board's TCP/TLS client, `require`d from Storage for each cloud connection (boards/driver.ts).
   { input: 'boards/mode-net.ts', file: 'dist/edgent-net.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
+  // The board's Wi-Fi port, `require`d from Storage for each use of `hw.wifi()` (boards/driver.ts).
+  { input: 'boards/mode-wifi.ts', file: 'dist/edgent-wifi.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
   // Firmware per board (boot code): the basic example with the library's core inlined.
   { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
   { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
@@ -55,6 +57,7 @@ export const STORAGE_FILES = {
   'edgent-steps': 'edgent-steps.js',
   'edgent-setup': 'edgent-setup.js',
   'edgent-net': 'edgent-net.js',
+  'edgent-wifi': 'edgent-wifi.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
   'edgent.ca': 'edgent-ca.der',

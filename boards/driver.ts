@@ -18,11 +18,11 @@
  */
 
 import {
-  ButtonPort, Hardware, HttpPort, JoinFailure, LedPort, NetPort,
-  ScanEntry, UdpPort, WifiEvent, WifiPort
+  ButtonPort, Hardware, HttpPort, LedPort, NetPort, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
-import { joinReason, ledLevel, security } from './mapping';
+import { ledLevel } from './mapping';
 import { NET_MODULE } from './net';
+import { WIFI_MODULE } from './wifi';
 import { BoardProfile, LedSpec } from './profiles';
 
 /** Hardware debounce of the button watch, ms. */
@@ -31,28 +31,44 @@ export const BUTTON_DEBOUNCE_MS = 25;
 export const LED_PWM_HZ = 1000;
 export { CA_FILE } from './net';
 
+/**
+ * The radio's state, shared with the Wi-Fi port module (`boards/wifi.ts`):
+ * the `Wifi` module, the core's listener, and the listeners that stay
+ * registered with `Wifi` (they are resident: the port module is not).
+ */
+export interface RadioState {
+  /** Espruino's `Wifi` module. */
+  wifi: any;
+  /** The core's Wi-Fi listener (it is the only one). */
+  fn: ((ev: WifiEvent) => void) | null;
+  /** The station link is up. */
+  joined: boolean;
+  /** Stations on the access point. */
+  stations: number;
+  /** The DHCP-timeout listener of the join in progress. */
+  dhcp: (() => void) | null;
+  /** Adds (`on`) or removes (`removeListener`) the link and station listeners. */
+  hook: (f: string) => void;
+  /** Undoes the core's subscription. */
+  off: () => void;
+}
+
 /** The board's state: set by `createBoard`. */
 let chip = '';
-let wifi: any = null;
-/** The core's Wi-Fi listener (it is the only one). */
-let wifiFn: ((ev: WifiEvent) => void) | null = null;
-let joined = false;
-let stations = 0;
-let onDhcp: (() => void) | null = null;
 let buttonPin: Pin = 0 as unknown as Pin;
 let activeLow = false;
 let led: LedSpec | null = null;
 
 function onLost(d: { reason?: string }): void {
-  if (!joined) return;
-  joined = false;
-  if (wifiFn) wifiFn({ type: 'lost', reason: String(d && d.reason) });
+  if (!radio.joined) return;
+  radio.joined = false;
+  if (radio.fn) radio.fn({ type: 'lost', reason: String(d && d.reason) });
 }
 
 function onStation(delta: number): void {
-  stations += delta;
-  if (stations < 0) stations = 0;
-  if (wifiFn) wifiFn({ type: 'stations', count: stations });
+  radio.stations += delta;
+  if (radio.stations < 0) radio.stations = 0;
+  if (radio.fn) radio.fn({ type: 'stations', count: radio.stations });
 }
 
 function onJoined(): void {
@@ -65,116 +81,26 @@ function onLeft(): void {
 
 /** Espruino keeps module listeners across save(): they are hooked only while the core listens. */
 function hook(f: string): void {
-  wifi[f]('disconnected', onLost);
-  wifi[f]('sta_joined', onJoined);
-  wifi[f]('sta_left', onLeft);
-}
-
-function unhookDhcp(): void {
-  if (onDhcp) wifi.removeListener('dhcp_timeout', onDhcp);
-  onDhcp = null;
+  radio.wifi[f]('disconnected', onLost);
+  radio.wifi[f]('sta_joined', onJoined);
+  radio.wifi[f]('sta_left', onLeft);
 }
 
 /** Undoes `onEvent`: the core is the only listener. */
 function offWifi(): void {
-  if (!wifiFn) return;
-  wifiFn = null;
+  if (!radio.fn) return;
+  radio.fn = null;
   hook('removeListener');
 }
 
-function mac(ap: boolean): string {
-  return String((ap ? wifi.getAPIP() : wifi.getIP()).mac).toUpperCase();
-}
+const radio: RadioState = { wifi: null, fn: null, joined: false, stations: 0, dhcp: null, hook: hook, off: offWifi };
 
-const wifiPort: WifiPort = {
-  startAP: function (o, cb) {
-    stations = 0;
-    try {
-      wifi.startAP(o.ssid, o.password ? { password: o.password, authMode: 'wpa2' } : { authMode: 'open' }, function (err: unknown) {
-        cb(err ? String(err) : null);
-      });
-    } catch (e) {
-      // Both chips throw (rather than call back) for a password under 8 characters.
-      cb(String(e));
-    }
-  },
-  stopAP: function () {
-    stations = 0;
-    wifi.stopAP();
-  },
-  join: function (o, cb) {
-    const st = o.staticIp;
-    const opts: { password: string; dnsServers?: string[] } = { password: o.password };
-    let done = false;
-    function finish(err: JoinFailure | null): void {
-      if (done) return;
-      done = true;
-      unhookDhcp();
-      joined = !err;
-      cb(err);
-    }
-    function connect(err?: unknown): void {
-      if (err) return finish('bad_static_ip');
-      wifi.connect(o.ssid, opts, function (e: unknown) {
-        finish(e ? joinReason(e) : null);
-      });
-    }
-    unhookDhcp();
-    onDhcp = function () {
-      finish('no_ip');
-    };
-    wifi.on('dhcp_timeout', onDhcp);
-    if (o.hostname) wifi.setHostname(o.hostname);
-    if (!st) return connect();
-    opts.dnsServers = st.dns2 ? [st.dns, st.dns2] : [st.dns];
-    try {
-      wifi.setIP({ ip: st.ip, netmask: st.mask, gw: st.gw }, connect);
-    } catch (e) {
-      finish('bad_static_ip');
-    }
-  },
-  leave: function () {
-    unhookDhcp();
-    joined = false;
-    wifi.disconnect();
-  },
-  isJoined: function () {
-    return joined;
-  },
-  scan: function (cb) {
-    try {
-      wifi.scan(function (list: Array<{ ssid: string; mac: string; rssi: number; authMode: unknown; channel: unknown; isHidden?: boolean }>) {
-        const out: ScanEntry[] = [];
-        for (let i = 0; list && i < list.length; i++) {
-          const n = list[i];
-          out.push({
-            ssid: n.ssid || '',
-            bssid: String(n.mac || '').toUpperCase(),
-            rssi: n.rssi,
-            sec: security(n.authMode),
-            // ESP32 reports the channel as a string.
-            ch: Number(n.channel),
-            hidden: !!n.isHidden
-          });
-        }
-        cb(out);
-      });
-    } catch (e) {
-      cb([]);
-    }
-  },
-  staMac: function () {
-    return mac(false);
-  },
-  apMac: function () {
-    return mac(true);
-  },
-  onEvent: function (f) {
-    if (!wifiFn) hook('on');
-    wifiFn = f;
-    return offWifi;
-  }
-};
+/** The Wi-Fi port, loaded from its Storage module for this use (freed once the caller is done with it). */
+function wifiPort(): WifiPort {
+  const m = require(WIFI_MODULE);
+  Modules.removeCached(WIFI_MODULE);
+  return m.port(radio);
+}
 
 // Espruino's request and response objects are what the portal expects: they are handed over as they are.
 const httpPort: HttpPort = {
@@ -265,7 +191,7 @@ function now(): number {
 
 function chipId(): string {
   // The station MAC's 6 bytes; ESP32's Edgent chip id is the 8-byte efuse value: then two zero bytes.
-  const parts = mac(false).split(':');
+  const parts = String(radio.wifi.getIP().mac).split(':');
   let id = '';
   for (let i = 0; i < parts.length; i++) id += String.fromCharCode(parseInt(parts[i], 16) & 255);
   return chip === 'ESP32' ? id + '\x00\x00' : id;
@@ -275,7 +201,7 @@ function chipId(): string {
 export function createBoard(profile: BoardProfile): Hardware {
   const storage = require('Storage');
   chip = profile.chip;
-  wifi = require('Wifi');
+  radio.wifi = require('Wifi');
   netPort.tls = chip === 'ESP32';
   if (profile.button) {
     buttonPin = profile.button.pin as unknown as Pin;
@@ -284,7 +210,7 @@ export function createBoard(profile: BoardProfile): Hardware {
   }
   led = profile.led || null;
   // ESP8266 boots with its own open soft AP when no Wi-Fi config was saved: the core decides when an AP runs.
-  wifiPort.stopAP();
+  radio.wifi.stopAP();
   return {
     // Espruino's clearTimeout ignores a fired or unknown id (2v29; only undefined throws).
     clock: { now: now, setTimeout: setTimeout, clearTimeout: clearTimeout },

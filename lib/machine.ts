@@ -10,12 +10,13 @@
  */
 
 import { Hardware, JoinFailure, Undo, WifiEvent } from './ports';
-import { BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State } from './types';
+import { BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State, ERR_INTERNAL, ERR_NONE } from './types';
 import { Button } from './button';
 import { Indicator } from './led';
 import { CloudClient } from './cloud';
 import { ConfigMode } from './mode-config';
-import { MachineEvent, STEPS_MODULE, TimerKind } from './steps';
+import { MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
+import { ConfigStore } from './store';
 
 export {
   AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
@@ -161,6 +162,8 @@ export interface Device {
   cloud: CloudClient | null;
   /** Events raised while one is handled. */
   queue: MachineEvent[] | null;
+  /** A `/config` request waiting for its own step. */
+  inbox: PortalRequest | null;
   undoWifi: Undo | null;
   /** Spreads retry delays per device. */
   jitterSeed: number;
@@ -190,7 +193,40 @@ function call(op: string, arg?: any): any {
 
 function onTimer(): void {
   S.timer = null;
-  call('timer');
+  if (S.timerKind !== 'commit') return call('timer');
+  S.timerKind = '';
+  commit();
+}
+
+/**
+ * After the first login with new credentials (or with an error to clear):
+ * makes the record VALID in flash, clears the error and tells the cloud the
+ * access point's name. It runs here rather than in the steps: it happens
+ * while the cloud client is up, when RAM is tightest, and needs only the store.
+ */
+function commit(): void {
+  const o = S.o;
+  const hw = S.hw;
+  const mods = hw.modules;
+  let res = 'failed';
+  try {
+    const st: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log });
+    const c: ConfigRecord = S.cfg || st.load();
+    c.lastError = ERR_NONE;
+    c.valid = true;
+    c.fwVer = o.fwVer;
+    res = st.save(c);
+  } catch (e) {
+    hw.system.log('store: ' + e);
+  } finally {
+    mods.unload(STORE_MODULE);
+  }
+  S.committed = res === 'saved' || res === 'unchanged';
+  if (S.committed) S.cfg = null;
+  else hw.system.log('config save failed: ' + res);
+  S.lastErr = S.committed ? ERR_NONE : ERR_INTERNAL;
+  if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', o.apSsid);
+  S.fresh = false;
 }
 
 function onIdle(): void {
@@ -223,14 +259,15 @@ function onWifi(ev: WifiEvent): void {
 
 function info(): BoardInfo {
   const o = S.o;
+  const w = S.hw.wifi();
   return {
     board: o.templateName,
     tmpl_id: o.templateId,
     fw_type: o.fwType,
     fw_ver: o.fwVer,
     ssid: o.apSsid,
-    bssid: S.hw.wifi.apMac(),
-    mac: S.hw.wifi.staMac(),
+    bssid: w.apMac(),
+    mac: w.staMac(),
     last_error: S.lastErr,
     wifi_scan: true,
     static_ip: true
@@ -240,7 +277,17 @@ function info(): BoardInfo {
 function portal(req: PortalRequest): void {
   // Activity matters only while config mode's idle timeout runs: no steps to load for it otherwise.
   if (req.type === 'activity' && S.idleTimer === null) return;
-  call('portal', req);
+  if (req.type !== 'config') return call('portal', req);
+  // New credentials are taken once the request's handler has returned (its RAM is free by then);
+  // the reply is already written.
+  S.inbox = req;
+  S.hw.clock.setTimeout(takeConfig, 0);
+}
+
+function takeConfig(): void {
+  const req = S.inbox;
+  S.inbox = null;
+  if (req) call('portal', req);
 }
 
 /** Removes `fn` from `list` (an undo of a subscription). */
@@ -308,7 +355,7 @@ export function createMachine(options: MachineOptions): Machine {
   S = {
     o: options, hw: options.hw, h: hooks, state: 'BOOT', epoch: 0, timer: null, timerKind: '', idleTimer: null,
     listeners: [], writers: [], started: false, cfg: null, committed: false, fresh: false, rebooting: false,
-    lastErr: 0, failCode: 0, attempts: 0, ap: 0, apEpoch: 0, mode: null, cloud: null, queue: null, undoWifi: null,
+    lastErr: 0, failCode: 0, attempts: 0, ap: 0, apEpoch: 0, mode: null, cloud: null, queue: null, inbox: null, undoWifi: null,
     jitterSeed: 0
   };
   return api;

@@ -91,7 +91,7 @@ export const FALLBACK_FORM =
 /** Options of `startPortal`: the config-mode options object of the core fits as it is. */
 export interface PortalOptions {
   /** The ports the portal uses: HTTP server, timers, the form file (read only), scans, the log. */
-  hw: { http: HttpPort; clock: ClockPort; flash: FlashPort; wifi: WifiPort; system: { log(line: string): void } };
+  hw: { http: HttpPort; clock: ClockPort; flash: FlashPort; wifi: () => WifiPort; system: { log(line: string): void } };
   /** Values for `/board_info.json`, read at each request. */
   info(): BoardInfo;
   /** Receives the portal's requests to the state machine; called after the reply. */
@@ -405,7 +405,7 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
       waiting = [res];
       scanTimer = o.hw.clock.setTimeout(onScan, SCAN_TIMEOUT_MS);
       try {
-        o.hw.wifi.scan(onScan);
+        o.hw.wifi().scan(onScan);
       } catch (e) {
         // Busy radio (an earlier scan that timed out is still running): answer with what exists.
         onScan();

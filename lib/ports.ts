@@ -285,8 +285,11 @@ export interface ModulePort {
 export interface Hardware {
   /** Time and timers. */
   clock: ClockPort;
-  /** The Wi-Fi radio. */
-  wifi: WifiPort;
+  /**
+   * The Wi-Fi radio's port, for one use: call it each time and keep no
+   * reference (a board loads the port's code from flash for each use).
+   */
+  wifi: () => WifiPort;
   /** HTTP server. */
   http: HttpPort;
   /** UDP sockets (DNS). */

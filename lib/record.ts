@@ -45,53 +45,57 @@ export function defaultRecord(): ConfigRecord {
   };
 }
 
-/** True if `s` is exactly 32 chars of `[-_a-zA-Z0-9]`. */
-export function isToken(s: string): boolean {
-  if (s.length !== TOKEN_LENGTH) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charAt(i);
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '-' || c === '_')) {
-      return false;
-    }
-  }
-  return true;
-}
-
-/** True if `s` is a dotted-quad IPv4 address (`0.0.0.0`..`255.255.255.255`, no leading zeros). */
-export function isIPv4(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i];
-    if (p.length < 1 || p.length > 3 || (p.length > 1 && p.charAt(0) === '0')) return false;
-    for (let j = 0; j < p.length; j++) {
-      const c = p.charAt(j);
-      if (c < '0' || c > '9') return false;
-    }
-    if (parseInt(p, 10) > 255) return false;
-  }
-  return true;
-}
-
-/** True if every char of `s` is a byte (0..255) and there are at most `max` of them. */
-export function isBytes(s: string, max: number): boolean {
-  if (typeof s !== 'string' || s.length > max) return false;
-  for (let i = 0; i < s.length; i++) {
-    if (s.charCodeAt(i) > 255) return false;
-  }
-  return true;
-}
-
-function isPort(n: number): boolean {
-  return typeof n === 'number' && n % 1 === 0 && n >= 1 && n <= 65535;
-}
-
 /**
- * Checks a record against the field limits. Returns the name of the first
- * offending field, or null when the record is acceptable. A `valid` record
- * needs an SSID and a token; a blank one may leave them empty.
+ * Checks a record against the field limits (tokens: exactly 32 chars of
+ * `[-_a-zA-Z0-9]`; addresses: dotted-quad IPv4, no leading zeros; strings:
+ * bytes only). Returns the name of the first offending field, or null when the
+ * record is acceptable. A `valid` record needs an SSID and a token; a blank
+ * one may leave them empty.
  */
 export function validateRecord(r: ConfigRecord): string | null {
+  // The field checks are made here, not at module level: the modules that load this code (portal,
+  // store) then hold them only while a record is being checked.
+  /** True if `s` is exactly 32 chars of `[-_a-zA-Z0-9]`. */
+  function isToken(s: string): boolean {
+    if (s.length !== TOKEN_LENGTH) return false;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c === '-' || c === '_')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** True if `s` is a dotted-quad IPv4 address (`0.0.0.0`..`255.255.255.255`, no leading zeros). */
+  function isIPv4(s: string): boolean {
+    const parts = s.split('.');
+    if (parts.length !== 4) return false;
+    for (let i = 0; i < 4; i++) {
+      const p = parts[i];
+      if (p.length < 1 || p.length > 3 || (p.length > 1 && p.charAt(0) === '0')) return false;
+      for (let j = 0; j < p.length; j++) {
+        const c = p.charAt(j);
+        if (c < '0' || c > '9') return false;
+      }
+      if (parseInt(p, 10) > 255) return false;
+    }
+    return true;
+  }
+
+  /** True if every char of `s` is a byte (0..255) and there are at most `max` of them. */
+  function isBytes(s: string, max: number): boolean {
+    if (typeof s !== 'string' || s.length > max) return false;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) > 255) return false;
+    }
+    return true;
+  }
+
+  function isPort(n: number): boolean {
+    return typeof n === 'number' && n % 1 === 0 && n >= 1 && n <= 65535;
+  }
+
   if (typeof r !== 'object' || r === null) return 'record';
   if (typeof r.valid !== 'boolean') return 'valid';
   if (typeof r.staticIp !== 'boolean') return 'staticIp';

@@ -23,7 +23,8 @@
  *   the cloud client (`CLOUD_MODULE`) in the cloud states, the config store
  *   (`STORE_MODULE`) for each read or write of the record.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
- *   after the first cloud login (or at once with `save`). A first-provisioning
+ *   after the first cloud login, in a step of its own right after it (or at
+ *   once with `save`). A first-provisioning
  *   failure persists `last_error`, drops the staged values and ends in ERROR,
  *   whose reboot brings the device back to the stored config or to config mode.
  * - A provisioned device never falls back to the access point on its own: it
@@ -32,7 +33,7 @@
  *   of devices does not come back in lock-step, nor later than it must).
  */
 
-import { Hardware, JoinFailure, WifiEvent } from './ports';
+import { Hardware, JoinFailure, WifiEvent, WifiPort } from './ports';
 import {
   CloudEvent, ConfigRecord, PortalRequest, State,
   ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
@@ -197,12 +198,21 @@ export function backoff(n: number, seed: number): number {
 
 
 /** What the one timer slot waits for. */
-export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot';
+export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot' | 'commit';
 
 // The device this step works on (set by `run` at each call).
 let S: Device;
 let hw: Hardware;
 let o: MachineOptions;
+
+/**
+ * The radio's port for one call: a board loads it from flash for each
+ * `hw.wifi()` and frees it after, so it is never held across a step's
+ * other work (the cloud client and the socket come in the same step).
+ */
+function wifi(): WifiPort {
+  return hw.wifi();
+}
 
 /** Runs one call on the config store, which is in RAM only meanwhile. */
 function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
@@ -216,20 +226,6 @@ function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
   } finally {
     mods.unload(STORE_MODULE);
   }
-}
-
-/**
- * Saves `rec` as the stored record; false (logged) when the flash refused it.
- * Saved, it is no longer held in RAM: the stored record is read again when needed.
- */
-function persist(rec: ConfigRecord): boolean {
-  const res = useStore('save', rec);
-  if (res === 'saved' || res === 'unchanged') {
-    S.cfg = null;
-    return true;
-  }
-  hw.system.log('config save failed: ' + res);
-  return false;
 }
 
 /** Arms the timer slot for `kind` (replacing what it waited for). */
@@ -282,7 +278,7 @@ function configMode(on: boolean): void {
       S.mode = null;
       hw.modules.unload(CONFIG_MODULE);
     }
-    if (S.ap) hw.wifi.stopAP();
+    if (S.ap) wifi().stopAP();
     S.ap = 0;
     armIdle();
     return;
@@ -290,7 +286,7 @@ function configMode(on: boolean): void {
   if (S.ap) return;
   S.ap = 1;
   S.apEpoch = S.epoch;
-  hw.wifi.startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.ap);
+  wifi().startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.ap);
 }
 
 /** Drops the cloud link and its module. */
@@ -307,7 +303,7 @@ function attempt(): void {
   const c: ConfigRecord = S.cfg || useStore('load');
   const net = S.state === 'CONNECTING_NET';
   if (net) {
-    hw.wifi.join({
+    wifi().join({
       ssid: c.ssid,
       password: c.pass,
       hostname: o.apSsid.split(' ').join('-'),
@@ -371,7 +367,7 @@ function onTimer(): void {
   if (kind === 'attempt') {
     // The attempt took too long.
     const net = S.state === 'CONNECTING_NET';
-    if (net) hw.wifi.leave();
+    if (net) wifi().leave();
     else dropCloud();
     S.failCode = net ? ERR_NET : ERR_CLOUD;
     dispatch('timeout');
@@ -393,22 +389,17 @@ function onTimer(): void {
 function enter(s: State): void {
   if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
     S.attempts = 0;
-    if (s === 'CONNECTING_CLOUD' && !hw.wifi.isJoined()) dispatch('net_lost');
-    else attempt();
+    if (s === 'CONNECTING_NET') attempt();
+    else if (!wifi().isJoined()) dispatch('net_lost');
+    // The first cloud attempt is a step of its own: the join's answer (and the radio port that
+    // gave it) is gone by then, which the cloud client and its socket need the RAM of.
+    else later('retry', 0);
   } else if (s === 'SWITCH_TO_STA') {
     later('switch', SWITCH_DELAY_MS);
   } else if (s === 'RUNNING') {
-    // First login with these credentials: make them VALID, clear the error, tell the cloud our AP name.
-    if (!S.fresh && S.lastErr === ERR_NONE) return;
-    const c: ConfigRecord = S.cfg || useStore('load');
-    S.lastErr = ERR_NONE;
-    c.lastError = ERR_NONE;
-    c.valid = true;
-    c.fwVer = o.fwVer;
-    S.committed = persist(c);
-    if (!S.committed) S.lastErr = ERR_INTERNAL;
-    if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', o.apSsid);
-    S.fresh = false;
+    // First login with these credentials: the device commits them once the login's handling is
+    // over (lib/machine.ts `commit`; on the board the two would need their RAM at the same time).
+    if (S.fresh || S.lastErr !== ERR_NONE) later('commit', 0);
   } else if (s === 'RESET_CONFIG') {
     const res = useStore('erase', o.fwVer);
     S.cfg = null;
@@ -433,7 +424,7 @@ function apply(ev: MachineEvent): void {
     // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
     moveOn();
     if (S.state === 'CONNECTING_CLOUD') dropCloud();
-    else hw.wifi.leave();
+    else wifi().leave();
     if (S.attempts >= (S.committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
       fail(S.failCode, 'fatal');
       return;
@@ -448,13 +439,13 @@ function apply(ev: MachineEvent): void {
     later('reboot', REBOOT_DELAY_MS);
     return;
   }
-  if (next === '@reconnect') next = hw.wifi.isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+  if (next === '@reconnect') next = wifi().isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
   const prev = S.state;
   moveOn();
   S.state = next;
   if (!isConfigState(next)) configMode(false);
   if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
-  if (!isStationState(next)) hw.wifi.leave();
+  if (!isStationState(next)) wifi().leave();
   if (isConfigState(next)) configMode(true);
   hw.system.log(prev + ' => ' + next);
   if (o.indicator) o.indicator.setState(next);
@@ -511,7 +502,7 @@ function start(): void {
   if (S.started) return;
   S.started = true;
   S.jitterSeed = crc32(hw.system.chipId());
-  S.undoWifi = hw.wifi.onEvent(S.h.wifi);
+  S.undoWifi = wifi().onEvent(S.h.wifi);
   const c: ConfigRecord = useStore('load');
   S.committed = c.valid;
   S.lastErr = c.lastError;
@@ -531,7 +522,7 @@ function stop(): void {
   S.undoWifi = null;
   configMode(false);
   dropCloud();
-  hw.wifi.leave();
+  wifi().leave();
 }
 
 /** A request from the portal. */
@@ -547,10 +538,14 @@ function portal(req: PortalRequest): void {
     S.committed = false;
     S.fresh = true;
     if (req.save) {
+      // Stored at once: then it is no longer held in RAM (the stored record is read when needed).
       c.valid = true;
       c.lastError = ERR_NONE;
       S.lastErr = ERR_NONE;
-      S.committed = persist(c);
+      const res = useStore('save', c);
+      S.committed = res === 'saved' || res === 'unchanged';
+      if (S.committed) S.cfg = null;
+      else hw.system.log('config save failed: ' + res);
     }
   }
   dispatch(req.type);

@@ -124,7 +124,7 @@ export function harness(over: HarnessOptions = {}): Harness {
   const logs: string[] = [];
   const info = sampleInfo();
   const opts = {
-    hw: { http, clock: timerClock, flash, wifi, system: { log: over.log || ((l: string) => logs.push(l)) } },
+    hw: { http, clock: timerClock, flash, wifi: () => wifi, system: { log: over.log || ((l: string) => logs.push(l)) } },
     info: over.info || (() => info),
     send: over.send || ((r: PortalRequest) => {
       sent.push(r);

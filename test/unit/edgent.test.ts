@@ -29,7 +29,8 @@ const PEM = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 function rig() {
   const hw: any = {
     clock: timerClock,
-    wifi: new FakeWifi(),
+    radio: new FakeWifi(),
+    wifi: () => hw.radio,
     http: new FakeHttp(),
     udp: new FakeUdp(),
     net: new FakeNet(false),
@@ -86,7 +87,7 @@ describe('createEdgent', () => {
     assert.equal(d.state(), 'ERROR');
     assert.equal(d.lastError(), 704);
     assert.ok(hw.system.lines.some((l: string) => /config mode failed: .*edgent-portal.* not found/.test(l)), hw.system.lines.join('\n'));
-    assert.equal(hw.wifi.apUp, false, 'the access point is taken down again');
+    assert.equal(hw.radio.apUp, false, 'the access point is taken down again');
   });
 
   it('keeps each mode module loaded only while its mode runs', () => {
@@ -98,9 +99,11 @@ describe('createEdgent', () => {
     assert.ok(hw.modules.loads.includes('edgent-store'));
     assert.equal(d.virtualWrite(1, 'x'), false, 'no cloud client in config mode');
     hw.http.request({ url: `/config?ssid=Home&pass=secret12&blynk=${TOKEN}&host=cloud.local&port=8080` });
+    clock.tick(0);
     clock.tick(SWITCH_DELAY_MS);
     assert.deepEqual(hw.modules.loaded, [], 'joining: no mode module');
-    hw.wifi.finishJoin(null);
+    hw.radio.finishJoin(null);
+    clock.tick(0);
     assert.deepEqual(hw.modules.loaded, ['edgent-cloud']);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 200));
@@ -119,7 +122,7 @@ describe('createEdgent', () => {
     d.start();
     assert.equal(d.state(), 'WAIT_CONFIG');
     assert.match(d.apSsid, /^Blynk My Device-[0W8N4Y1HP5DF9K6JM3C2UA7R]{4}$/);
-    assert.equal(hw.wifi.apStarts[0].ssid, d.apSsid);
+    assert.equal(hw.radio.apStarts[0].ssid, d.apSsid);
     assert.equal(hw.http.port, 80);
     assert.equal(hw.udp.port, 53);
 
@@ -127,22 +130,25 @@ describe('createEdgent', () => {
     const board = JSON.parse(info.body);
     assert.equal(board.board, 'My Device');
     assert.equal(board.ssid, d.apSsid);
-    assert.equal(board.mac, hw.wifi.sta);
-    assert.equal(board.bssid, hw.wifi.ap);
+    assert.equal(board.mac, hw.radio.sta);
+    assert.equal(board.bssid, hw.radio.ap);
     assert.equal(board.last_error, 0);
     assert.equal(d.state(), 'CONFIGURING');
 
     const cfg = hw.http.request({ url: `/config?ssid=Home&pass=secret%2012&blynk=${TOKEN}&host=cloud.local&port=8080` });
+
+    clock.tick(0);
     assert.equal(cfg.status, 200);
     assert.equal(d.state(), 'SWITCH_TO_STA');
     clock.tick(SWITCH_DELAY_MS);
     assert.equal(hw.http.listening, false, 'portal down after the switch');
     assert.equal(hw.udp.bound, false, 'DNS down after the switch');
-    assert.equal(hw.wifi.apUp, false);
-    assert.deepEqual(hw.wifi.joins[0], { ssid: 'Home', password: 'secret 12', hostname: d.apSsid.split(' ').join('-'), staticIp: null });
+    assert.equal(hw.radio.apUp, false);
+    assert.deepEqual(hw.radio.joins[0], { ssid: 'Home', password: 'secret 12', hostname: d.apSsid.split(' ').join('-'), staticIp: null });
     assert.equal(createStore({ flash: hw.flash }).load().valid, false, 'nothing stored before proven');
 
-    hw.wifi.finishJoin(null);
+    hw.radio.finishJoin(null);
+    clock.tick(0);
     assert.equal(d.state(), 'CONNECTING_CLOUD');
     const sock = hw.net.last;
     assert.deepEqual([sock.host, sock.port, sock.tls], ['cloud.local', 8080, false]);
@@ -153,6 +159,7 @@ describe('createEdgent', () => {
     sock.receive(encodeResponse(1, 200));
     assert.equal(d.state(), 'RUNNING');
     assert.equal(d.isOnline(), true);
+    clock.tick(0);
     const stored = createStore({ flash: hw.flash }).load();
     assert.equal(stored.valid, true);
     assert.equal(stored.ssid, 'Home');
@@ -171,21 +178,23 @@ describe('createEdgent', () => {
     const hw = rig();
     dev = createEdgent(OPTS, hw as unknown as Hardware);
     dev.start();
-    hw.wifi.fire({ type: 'stations', count: 1 });
+    hw.radio.fire({ type: 'stations', count: 1 });
     hw.http.request({ url: '/board_info.json' });
     assert.equal(dev.state(), 'CONFIGURING');
-    hw.wifi.fire({ type: 'stations', count: 0 });
+    hw.radio.fire({ type: 'stations', count: 0 });
     assert.equal(dev.state(), 'WAIT_CONFIG');
     hw.http.request({ url: '/board_info.json' });
     const flashWrites = hw.flash.writes;
     const bad = hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN.slice(1)}` });
+    clock.tick(0);
     assert.equal(bad.status, 500);
     assert.equal(bad.body, '{"status":"error","msg":"Configuration invalid"}');
     assert.equal(dev.state(), 'CONFIGURING', 'state unchanged');
     assert.equal(hw.flash.writes, flashWrites, 'nothing stored');
     clock.tick(SWITCH_DELAY_MS * 5);
-    assert.equal(hw.wifi.joins.length, 0, 'nothing staged: no join');
+    assert.equal(hw.radio.joins.length, 0, 'nothing staged: no join');
     const good = hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+    clock.tick(0);
     assert.equal(good.status, 200);
     assert.equal(dev.state(), 'SWITCH_TO_STA');
   });
@@ -195,8 +204,10 @@ describe('createEdgent', () => {
     dev = createEdgent(OPTS, hw as unknown as Hardware);
     dev.start();
     hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+    clock.tick(0);
     clock.tick(SWITCH_DELAY_MS);
-    hw.wifi.finishJoin(null);
+    hw.radio.finishJoin(null);
+    clock.tick(0);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 9));
     assert.equal(dev.state(), 'WAIT_CONFIG');
@@ -208,6 +219,7 @@ describe('createEdgent', () => {
     dev = createEdgent(OPTS, hw as unknown as Hardware);
     dev.start();
     hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}&save=1` });
+    clock.tick(0);
     clock.tick(SWITCH_DELAY_MS);
     assert.equal(createStore({ flash: hw.flash }).load().valid, true);
     hw.led.shows.length = 0;
@@ -240,8 +252,10 @@ describe('createEdgent', () => {
         dev = createEdgent(Object.assign({}, OPTS, { tlsCa }), hw as unknown as Hardware);
         dev.start();
         hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+        clock.tick(0);
         clock.tick(SWITCH_DELAY_MS);
-        hw.wifi.finishJoin(null);
+        hw.radio.finishJoin(null);
+    clock.tick(0);
         assert.equal(hw.net.last.tls, tls);
         assert.equal(hw.net.last.ca, tls ? tlsCa : undefined, `tlsCa ${String(tlsCa)}, tls ${tls}`);
         dev.stop();
@@ -258,7 +272,7 @@ describe('createEdgent', () => {
     dev = null;
     assert.equal(hw.http.listening, false);
     assert.equal(hw.udp.bound, false);
-    assert.equal(hw.wifi.listenerCount, 0);
+    assert.equal(hw.radio.listenerCount, 0);
     assert.equal(hw.button.watchers, 0);
     assert.equal(clock.countTimers(), 0);
   });

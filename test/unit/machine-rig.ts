@@ -102,7 +102,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
   const options: MachineOptions = Object.assign({
     hw: {
       clock: timerClock,
-      wifi,
+      wifi: () => wifi,
       http: { listen: () => ({ close() {} }) },
       udp: { bind: () => ({ send() {}, close() {} }) },
       net: { tls: false, connect: () => ({ write() {}, close() {} }) },

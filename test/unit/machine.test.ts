@@ -46,9 +46,10 @@ describe('state machine', () => {
 
   function toRunning(opts?: Partial<MachineOptions>): void {
     toConnectingNet(opts);
-    r.wifi.finishJoin(null);
+    r.wifi.finishJoin(null); clock.tick(0);
     r.cloud.emit({ type: 'online' });
     assert.equal(m.state(), 'RUNNING');
+    clock.tick(0);
   }
 
   describe('the table is sound', () => {
@@ -164,7 +165,7 @@ describe('state machine', () => {
       it(`${from}: config -> SWITCH_TO_STA, staged only in RAM; the AP stays up ${SWITCH_DELAY_MS} ms`, () => {
         boot();
         if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
-        m.portal({ type: 'config', config: staged(), save: false });
+        m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
         assert.equal(m.state(), 'SWITCH_TO_STA');
         assert.equal(r.store.saves.length, 0, 'nothing written before it is proven');
         assert.equal(m.config().ssid, 'Home');
@@ -253,7 +254,7 @@ describe('state machine', () => {
 
     it('a config arriving outside config mode is ignored', () => {
       boot({}, provisioned());
-      m.portal({ type: 'config', config: staged({ ssid: 'Other' }), save: false });
+      m.portal({ type: 'config', config: staged({ ssid: 'Other' }), save: false }); clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET');
       assert.equal(m.config().ssid, 'Home');
     });
@@ -262,7 +263,7 @@ describe('state machine', () => {
   describe('SWITCH_TO_STA', () => {
     it('a button hold wins over the switch', () => {
       boot();
-      m.portal({ type: 'config', config: staged(), save: false });
+      m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
       m.holdReset();
       assert.equal(m.state(), 'WAIT_CONFIG');
       clock.tick(SWITCH_DELAY_MS * 2);
@@ -274,14 +275,14 @@ describe('state machine', () => {
   describe('CONNECTING_NET', () => {
     it('joined -> CONNECTING_CLOUD over plain TCP on the record port', () => {
       toConnectingNet();
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       assert.deepEqual(r.cloud.targets, [{ host: 'blynk.cloud', port: 80, tls: false, token: TOKEN, ca: undefined }]);
     });
 
     it('TLS boards connect to port_ssl, with the trusted CA when one is set', () => {
       toConnectingNet({ tls: true, tlsCa: 'PEM' });
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       assert.deepEqual(r.cloud.targets[0], { host: 'blynk.cloud', port: 443, tls: true, token: TOKEN, ca: 'PEM' });
     });
 
@@ -289,7 +290,7 @@ describe('state machine', () => {
     for (const [reason, code] of reasons) {
       it(`first provisioning: ${reason} -> ERROR with ${code}, persisted, staged values dropped`, () => {
         toConnectingNet();
-        r.wifi.finishJoin(reason as any);
+        r.wifi.finishJoin(reason as any); clock.tick(0);
         assert.equal(m.state(), 'ERROR');
         assert.equal(m.lastError(), code);
         assert.equal(r.store.record.lastError, code);
@@ -312,13 +313,13 @@ describe('state machine', () => {
     it('a join callback arriving after its timeout is ignored', () => {
       boot({ provisionedAttempts: 3 }, provisioned());
       clock.tick(JOIN_TIMEOUT_MS);
-      r.wifi.finishJoin(null, 0);
+      r.wifi.finishJoin(null, 0); clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET');
     });
 
     it('static IP that cannot be applied -> ERROR with 700', () => {
       boot({}, provisioned({ staticIp: true, ip: '10.0.0.9', mask: '255.255.255.0', gw: '10.0.0.1', dns: '10.0.0.1' }));
-      r.wifi.finishJoin('bad_static_ip');
+      r.wifi.finishJoin('bad_static_ip'); clock.tick(0);
       assert.equal(m.state(), 'ERROR');
       assert.equal(m.lastError(), 700);
     });
@@ -340,7 +341,7 @@ describe('state machine', () => {
       boot({}, provisioned());
       const starts: number[] = [Date.now()];
       for (let i = 0; i < 12; i++) {
-        r.wifi.finishJoin('no_ap_found');
+        r.wifi.finishJoin('no_ap_found'); clock.tick(0);
         r.waitJoin(clock);
         starts.push(Date.now());
       }
@@ -361,7 +362,7 @@ describe('state machine', () => {
         m = r.machine;
         m.start();
         const t0 = Date.now();
-        r.wifi.finishJoin('failed');
+        r.wifi.finishJoin('failed'); clock.tick(0);
         r.waitJoin(clock, 10);
         delays.push(Date.now() - t0);
         m.stop();
@@ -394,7 +395,7 @@ describe('state machine', () => {
       while (Date.now() < until) {
         if (r.wifi.joins.length > answered) {
           answered = r.wifi.joins.length;
-          r.wifi.finishJoin('no_ap_found');
+          r.wifi.finishJoin('no_ap_found'); clock.tick(0);
         }
         clock.tick(1000);
         assert.equal(m.state(), 'CONNECTING_NET');
@@ -402,7 +403,7 @@ describe('state machine', () => {
       assert.equal(r.wifi.apStarts.length, 0);
       assert.ok(r.wifi.joins.length > 20, `kept trying (${r.wifi.joins.length} joins)`);
       if (r.wifi.joins.length === answered) r.waitJoin(clock, 1000);
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'online' });
       assert.equal(m.state(), 'RUNNING');
       assert.equal(r.reboots, 0);
@@ -413,12 +414,15 @@ describe('state machine', () => {
     it('online -> RUNNING: commits VALID, clears last_error, sends the hotspot name once', () => {
       boot({}, Object.assign(defaultRecord(), { lastError: 722 }));
       assert.equal(m.lastError(), 722);
-      m.portal({ type: 'config', config: staged(), save: false });
+      m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
       clock.tick(SWITCH_DELAY_MS);
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       assert.equal(r.store.saves.length, 0);
       r.cloud.emit({ type: 'online' });
       assert.equal(m.state(), 'RUNNING');
+      // The commit is a step of its own, right after the login's.
+      assert.equal(r.store.saves.length, 0);
+      clock.tick(0);
       assert.equal(r.store.saves.length, 1);
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.record.ssid, 'Home');
@@ -434,17 +438,17 @@ describe('state machine', () => {
 
     it('save=1 stores VALID before trying, and the provisioned budget applies', () => {
       boot();
-      m.portal({ type: 'config', config: staged(), save: true });
+      m.portal({ type: 'config', config: staged(), save: true }); clock.tick(0);
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.saves.length, 1);
       clock.tick(SWITCH_DELAY_MS);
-      r.wifi.finishJoin('wrong_password');
+      r.wifi.finishJoin('wrong_password'); clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET', 'keeps retrying saved credentials');
     });
 
     it('invalid token (9) -> WAIT_CONFIG with 703, no reboot, staged dropped', () => {
       toConnectingNet();
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'rejected', status: 9 });
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(m.lastError(), 703);
@@ -458,7 +462,7 @@ describe('state machine', () => {
     for (const [reason, code] of [['refused', 702], ['dns', 710], ['tls', 711], ['timeout', 702]] as Array<[string, number]>) {
       it(`first provisioning: cloud ${reason} -> ERROR ${code}`, () => {
         toConnectingNet();
-        r.wifi.finishJoin(null);
+        r.wifi.finishJoin(null); clock.tick(0);
         r.cloud.emit({ type: 'offline', reason });
         assert.equal(m.state(), 'ERROR');
         assert.equal(m.lastError(), code);
@@ -468,7 +472,7 @@ describe('state machine', () => {
 
     it('other login status -> retry (provisioned) after the backoff', () => {
       boot({}, provisioned());
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'rejected', status: 5 });
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       assert.equal(r.cloud.connected, false);
@@ -478,7 +482,7 @@ describe('state machine', () => {
 
     it('attempt timeout after 50 s disconnects and counts as a failure', () => {
       toConnectingNet();
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       clock.tick(CLOUD_TIMEOUT_MS - 1);
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       clock.tick(1);
@@ -489,7 +493,7 @@ describe('state machine', () => {
 
     it('Wi-Fi lost -> CONNECTING_NET', () => {
       boot({}, provisioned());
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       r.wifi.fire({ type: 'lost', reason: 'x' });
       assert.equal(m.state(), 'CONNECTING_NET');
       assert.equal(r.cloud.connected, false);
@@ -497,7 +501,7 @@ describe('state machine', () => {
 
     it('reconfigure -> WAIT_CONFIG', () => {
       boot({}, provisioned());
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       m.reconfigure();
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.cloud.connected, false);
@@ -506,7 +510,7 @@ describe('state machine', () => {
 
     it('button hold -> RESET_CONFIG', () => {
       boot({}, provisioned());
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       m.holdReset();
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, false);
@@ -518,6 +522,9 @@ describe('state machine', () => {
       toRunning();
       r.cloud.emit({ type: 'offline', reason: 'timeout' });
       assert.equal(m.state(), 'CONNECTING_CLOUD');
+      // Each cloud attempt is a step of its own.
+      assert.equal(r.cloud.targets.length, 1);
+      clock.tick(0);
       assert.equal(r.cloud.targets.length, 2);
     });
 
@@ -584,7 +591,7 @@ describe('state machine', () => {
   describe('ERROR', () => {
     function toError(): void {
       toConnectingNet();
-      r.wifi.finishJoin('wrong_password');
+      r.wifi.finishJoin('wrong_password'); clock.tick(0);
       assert.equal(m.state(), 'ERROR');
     }
 
@@ -626,9 +633,9 @@ describe('state machine', () => {
     it('after a failed reconfigure the old VALID credentials survive with last_error', () => {
       boot({}, provisioned());
       m.reconfigure();
-      m.portal({ type: 'config', config: staged({ ssid: 'New', pass: 'wrongpass' }), save: false });
+      m.portal({ type: 'config', config: staged({ ssid: 'New', pass: 'wrongpass' }), save: false }); clock.tick(0);
       clock.tick(SWITCH_DELAY_MS);
-      r.wifi.finishJoin('wrong_password', r.wifi.joins.length - 1);
+      r.wifi.finishJoin('wrong_password', r.wifi.joins.length - 1); clock.tick(0);
       assert.equal(m.state(), 'ERROR');
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.record.ssid, 'Home');
@@ -643,7 +650,7 @@ describe('state machine', () => {
       assert.equal(clock.countTimers(), 0);
       const changes: string[] = [];
       m.onStateChange((n) => changes.push(n));
-      r.wifi.finishJoin(null);
+      r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'online' });
       clock.tick(JOIN_TIMEOUT_MS * 2);
       assert.deepEqual(changes, []);

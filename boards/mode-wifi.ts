@@ -1,0 +1,7 @@
+/**
+ * The Wi-Fi module (Storage file `edgent-wifi`): the board's Wi-Fi port
+ * (`boards/wifi.ts`), loaded by the driver for each use. Only `port` is
+ * exported: every export is a property that costs RAM.
+ */
+
+export { port } from './wifi';
