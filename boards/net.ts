@@ -36,6 +36,7 @@ interface Sock {
   write(data: string): void;
   end(): void;
   on(ev: string, fn: (...args: any[]) => void): void;
+  removeAllListeners(): void;
 }
 
 function sockConnect(this: Sock): void {
@@ -70,7 +71,13 @@ function connWrite(this: Conn, data: string): void {
 
 function connClose(this: Conn): void {
   const s = this.s;
-  if (s && !s.x) s.end();
+  if (!s || s.x) return;
+  s.end();
+  // The socket lives on until Espruino has closed it: it keeps nothing of ours meanwhile (its
+  // listeners and handlers would keep this module and the cloud client in RAM). onClose comes now, once.
+  s.removeAllListeners();
+  sockClose.call(s);
+  s.h = null as unknown as SocketHandlers;
 }
 
 /** Opens a TCP or TLS connection for the cloud client (the board's `NetPort.connect`). */

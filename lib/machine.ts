@@ -192,10 +192,44 @@ function call(op: string, arg?: any): any {
 }
 
 function onTimer(): void {
+  const kind = S.timerKind;
   S.timer = null;
-  if (S.timerKind !== 'commit') return call('timer');
+  if (kind !== 'commit' && kind !== 'erase') return call('timer');
   S.timerKind = '';
-  commit();
+  if (kind === 'commit') commit();
+  else erase();
+}
+
+/** Runs one call on the config store, which is in RAM only meanwhile. */
+function withStore(op: (st: ConfigStore) => string): string {
+  const hw = S.hw;
+  const mods = hw.modules;
+  try {
+    return op(mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log }));
+  } catch (e) {
+    hw.system.log('store: ' + e);
+    return 'failed';
+  } finally {
+    mods.unload(STORE_MODULE);
+  }
+}
+
+function saveCommitted(st: ConfigStore): string {
+  const c: ConfigRecord = S.cfg || st.load();
+  c.lastError = ERR_NONE;
+  c.valid = true;
+  c.fwVer = S.o.fwVer;
+  return st.save(c);
+}
+
+function eraseRecord(st: ConfigStore): string {
+  return st.erase(S.o.fwVer);
+}
+
+/** RESET_CONFIG's erase of token and Wi-Fi, with the store alone in RAM; the steps take the outcome. */
+function erase(): void {
+  const res = withStore(eraseRecord);
+  call('erased', res === 'saved' || res === 'unchanged');
 }
 
 /**
@@ -205,27 +239,12 @@ function onTimer(): void {
  * while the cloud client is up, when RAM is tightest, and needs only the store.
  */
 function commit(): void {
-  const o = S.o;
-  const hw = S.hw;
-  const mods = hw.modules;
-  let res = 'failed';
-  try {
-    const st: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log });
-    const c: ConfigRecord = S.cfg || st.load();
-    c.lastError = ERR_NONE;
-    c.valid = true;
-    c.fwVer = o.fwVer;
-    res = st.save(c);
-  } catch (e) {
-    hw.system.log('store: ' + e);
-  } finally {
-    mods.unload(STORE_MODULE);
-  }
+  const res = withStore(saveCommitted);
   S.committed = res === 'saved' || res === 'unchanged';
   if (S.committed) S.cfg = null;
-  else hw.system.log('config save failed: ' + res);
+  else S.hw.system.log('config save failed: ' + res);
   S.lastErr = S.committed ? ERR_NONE : ERR_INTERNAL;
-  if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', o.apSsid);
+  if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', S.o.apSsid);
   S.fresh = false;
 }
 

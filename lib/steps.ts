@@ -198,7 +198,7 @@ export function backoff(n: number, seed: number): number {
 
 
 /** What the one timer slot waits for. */
-export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot' | 'commit';
+export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot' | 'commit' | 'erase';
 
 // The device this step works on (set by `run` at each call).
 let S: Device;
@@ -401,12 +401,12 @@ function enter(s: State): void {
     // over (lib/machine.ts `commit`; on the board the two would need their RAM at the same time).
     if (S.fresh || S.lastErr !== ERR_NONE) later('commit', 0);
   } else if (s === 'RESET_CONFIG') {
-    const res = useStore('erase', o.fwVer);
+    // The device erases the record once this step is over (lib/machine.ts `erase`: the store
+    // alone, while the cloud link that was just dropped may still hold its RAM), then reports `erased`.
     S.cfg = null;
     S.committed = false;
     S.lastErr = ERR_NONE;
-    if (res === 'saved' || res === 'unchanged') dispatch('done');
-    else fail(ERR_INTERNAL, 'fatal');
+    later('erase', 0);
   } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
     later('error', ERROR_REBOOT_MS);
   }
@@ -563,16 +563,22 @@ function config(): ConfigRecord {
   return S.cfg ? copyRecord(S.cfg) : useStore('load');
 }
 
+/** The record was erased (`ok`) or the flash refused it. */
+function onErased(ok: boolean): void {
+  if (ok) dispatch('done');
+  else fail(ERR_INTERNAL, 'fatal');
+}
+
 /** The operations of `run` that are not events of the table. */
 const OPS: { [op: string]: (arg?: any) => any } = {
   start: start, stop: stop, config: config, portal: portal, timer: onTimer, idle: onIdle,
-  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi
+  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi, erased: onErased
 };
 
 /**
  * Runs one operation of the device `dev`: `start`, `stop`, `config` (a copy of
  * the record), `portal` (a portal request), `timer`, `idle`, `join`, `ap`,
- * `cloud`, `wifi` (what those report), or any other name as an event of the table.
+ * `cloud`, `wifi`, `erased` (what those report), or any other name as an event of the table.
  */
 export function run(dev: Device, op: string, arg?: any): any {
   S = dev;

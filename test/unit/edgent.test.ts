@@ -226,6 +226,7 @@ describe('createEdgent', () => {
     hw.button.press();
     clock.tick(10000);
     hw.button.release();
+    clock.tick(0);
     assert.equal(dev.state(), 'WAIT_CONFIG');
     assert.equal(createStore({ flash: hw.flash }).load().valid, false);
     const last = hw.led.shows.filter((s: { r: number; g: number; b: number }) => s.r + s.g + s.b > 0).pop()!;

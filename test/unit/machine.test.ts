@@ -188,6 +188,7 @@ describe('state machine', () => {
         const seen: string[] = [];
         m.onStateChange((n) => seen.push(n));
         m.portal({ type: 'reset' });
+        clock.tick(0);
         assert.deepEqual(seen, ['RESET_CONFIG', 'WAIT_CONFIG']);
         assert.equal(r.store.record.valid, false);
         assert.equal(r.store.record.ssid, '');
@@ -210,6 +211,7 @@ describe('state machine', () => {
         boot();
         if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
         m.holdReset();
+        clock.tick(0);
         assert.equal(m.state(), 'WAIT_CONFIG');
         assert.equal(r.store.erases, 1);
       });
@@ -265,6 +267,7 @@ describe('state machine', () => {
       boot();
       m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
       m.holdReset();
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       clock.tick(SWITCH_DELAY_MS * 2);
       assert.equal(m.state(), 'WAIT_CONFIG');
@@ -512,6 +515,7 @@ describe('state machine', () => {
       boot({}, provisioned());
       r.wifi.finishJoin(null); clock.tick(0);
       m.holdReset();
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, false);
     });
@@ -552,6 +556,7 @@ describe('state machine', () => {
     it('dbg config erase -> RESET_CONFIG -> WAIT_CONFIG', () => {
       toRunning();
       r.cloud.emit({ type: 'command', command: 'config erase' });
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, false);
     });
@@ -573,6 +578,7 @@ describe('state machine', () => {
     it('button hold -> RESET_CONFIG', () => {
       toRunning();
       m.holdReset();
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, false);
     });
@@ -583,6 +589,7 @@ describe('state machine', () => {
       toRunning();
       r.store.failErase = true;
       m.holdReset();
+      clock.tick(0);
       assert.equal(m.state(), 'ERROR');
       assert.equal(m.lastError(), 704);
     });
@@ -617,6 +624,7 @@ describe('state machine', () => {
       toError();
       clock.tick(5000);
       m.holdReset();
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       clock.tick(ERROR_REBOOT_MS * 2);
       assert.equal(r.reboots, 0);
