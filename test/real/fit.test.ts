@@ -2,9 +2,8 @@
  * The ESP8266 gate: the basic example on the 1600-JsVar build of the
  * interpreter (an ESP8266_4MB's memory), deployed from flash behind the Wi-Fi
  * stand-ins, must boot into WAIT_CONFIG with the access point and config mode
- * up and no error. (Until the diet is done, the portal's first request does
- * not fit there yet, so the flows run on the 4000-JsVar build: story.test.ts.)
- * Skipped unless ESPRUINO_ESP8266 names the 1600 build.
+ * up and no error, quickly and on its own (the whole story runs on this build
+ * too: story.test.ts). Skipped unless ESPRUINO_ESP8266 names the 1600 build.
  */
 import { strict as assert } from 'assert';
 import * as net from 'net';

@@ -72,17 +72,17 @@ function envFile(name: string): string | null {
 
 /**
  * The interpreter the flows run on for `chip`: `ESPRUINO_ESP32`; for the
- * ESP8266, the 4000-JsVar build `ESPRUINO_ESP8266_4000` when it is named, else
- * `ESPRUINO_ESP8266`. The ESP8266 firmware does not fit the 1600-JsVar build
- * yet (its first portal request runs out of memory), so the flows are proven
- * on the same memory layout with more blocks; `gatePath()` is the 1600 build.
+ * ESP8266, the 1600-JsVar build `ESPRUINO_ESP8266` (a real ESP8266_4MB's
+ * memory) when it is named, else the 4000-JsVar build `ESPRUINO_ESP8266_4000`
+ * (the same layout with more blocks: the measuring tape for code that does
+ * not fit); `gatePath()` is the 1600 build.
  *
  * @returns its absolute path, or null when no variable names a file
  */
 export function interpreterPath(chip: Chip): string | null {
   const chosen = overrides[chip];
   if (chosen) return chosen;
-  if (chip === 'ESP8266') return envFile('ESPRUINO_ESP8266_4000') || envFile(ENV.ESP8266);
+  if (chip === 'ESP8266') return envFile(ENV.ESP8266) || envFile('ESPRUINO_ESP8266_4000');
   return envFile(ENV[chip]);
 }
 
