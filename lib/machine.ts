@@ -7,6 +7,9 @@
  * loaded for that event and dropped after it. What stays resident is the
  * state, the product's handlers and the few functions the board calls back:
  * on Espruino every function that exists costs RAM, its code does not.
+ * Two store writes run here, with the store alone in RAM rather than with the
+ * steps: the commit after the first login (the cloud link is up) and the
+ * factory reset's erase (the link was just dropped and may still hold RAM).
  */
 
 import { Hardware, JoinFailure, Undo, WifiEvent } from './ports';
