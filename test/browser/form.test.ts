@@ -148,6 +148,8 @@ describe('portal form in Chromium', function () {
     const tail = dev.states.slice(dev.states.indexOf('CONFIGURING'));
     assert.deepEqual(tail, ['CONFIGURING', 'SWITCH_TO_STA', 'CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING'], dev.states.join(' > '));
     assert.ok(lines.includes('CONFIGURING => SWITCH_TO_STA'), 'the console shows the staged config being applied');
+    // The device commits the credentials in a step of its own, right after the first login.
+    for (let i = 0; i < 100 && !dev.storedConfig().valid; i++) await new Promise((r) => setTimeout(r, 20));
     const stored = dev.storedConfig();
     assert.equal(stored.ssid, 'Home');
     assert.equal(stored.pass, utf8Bytes(PASSWORD));
