@@ -78,6 +78,16 @@ describe('command line', function () {
   });
 
   describe('init', () => {
+    it('the starter firmware is the basic example (examples/basic/app.ts), statement for statement', () => {
+      // Imports (the package instead of relative paths) and comments may differ; the code may not.
+      const code = (src: string) => src.split('\n')
+        .map((l) => l.replace(/\s+\/\/.*$/, '').trim())
+        .filter((l) => l && !/^(import |\/\/|\/\*\*|\*)/.test(l))
+        .join('\n');
+      const example = fs.readFileSync(path.resolve(__dirname, '../../examples/basic/app.ts'), 'utf8');
+      assert.equal(code(FIRMWARE), code(example));
+    });
+
     it('writes firmware.ts, tsconfig.json and a package.json with the scripts and the dependency', async () => {
       const r = await run('init', dir);
       assert.equal(r.code, 0, r.err);

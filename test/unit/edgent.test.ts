@@ -60,6 +60,15 @@ describe('createEdgent', () => {
     clock.restore();
   });
 
+  /** The phone sends `/config`; the device switches, the radio joins, and the cloud attempt starts. */
+  function toCloud(hw: any): void {
+    hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
+    clock.tick(0);
+    clock.tick(SWITCH_DELAY_MS);
+    hw.radio.finishJoin(null);
+    clock.tick(0);
+  }
+
   it('rejects invalid options with TypeError', () => {
     const hw = rig() as unknown as Hardware;
     const bad: Array<Partial<EdgentOptions>> = [
@@ -136,7 +145,6 @@ describe('createEdgent', () => {
     assert.equal(d.state(), 'CONFIGURING');
 
     const cfg = hw.http.request({ url: `/config?ssid=Home&pass=secret%2012&blynk=${TOKEN}&host=cloud.local&port=8080` });
-
     clock.tick(0);
     assert.equal(cfg.status, 200);
     assert.equal(d.state(), 'SWITCH_TO_STA');
@@ -203,11 +211,7 @@ describe('createEdgent', () => {
     const hw = rig();
     dev = createEdgent(OPTS, hw as unknown as Hardware);
     dev.start();
-    hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
-    clock.tick(0);
-    clock.tick(SWITCH_DELAY_MS);
-    hw.radio.finishJoin(null);
-    clock.tick(0);
+    toCloud(hw);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 9));
     assert.equal(dev.state(), 'WAIT_CONFIG');
@@ -252,11 +256,7 @@ describe('createEdgent', () => {
         hw.net = new FakeNet(tls);
         dev = createEdgent(Object.assign({}, OPTS, { tlsCa }), hw as unknown as Hardware);
         dev.start();
-        hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN}` });
-        clock.tick(0);
-        clock.tick(SWITCH_DELAY_MS);
-        hw.radio.finishJoin(null);
-    clock.tick(0);
+        toCloud(hw);
         assert.equal(hw.net.last.tls, tls);
         assert.equal(hw.net.last.ca, tls ? tlsCa : undefined, `tlsCa ${String(tlsCa)}, tls ${tls}`);
         dev.stop();
