@@ -18,11 +18,11 @@
  */
 
 import {
-  ButtonPort, Hardware, HttpPort, LedPort, NetPort, UdpPort, WifiEvent, WifiPort
+  ButtonPort, Hardware, HttpPort, JoinOptions, LedPort, NetPort, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
 import { ledLevel } from './mapping';
 import { NET_MODULE } from './net';
-import { WIFI_MODULE } from './wifi';
+import { Answer, WIFI_MODULE } from './wifi';
 import { BoardProfile, LedSpec } from './profiles';
 
 /** Hardware debounce of the button watch, ms. */
@@ -47,6 +47,14 @@ export interface RadioState {
   stations: number;
   /** The DHCP-timeout listener of the join in progress. */
   dhcp: (() => void) | null;
+  /** Counts the port's calls that wait for an answer: an answer carries its call's number. */
+  n: number;
+  /** The core's callback of the join, AP start or scan in progress. */
+  cb: ((a: any) => void) | null;
+  /** The join in progress. */
+  jo: JoinOptions | null;
+  /** Takes what `Wifi` answered (step `what` of call `n`) to a fresh load of the port module. */
+  answer: (what: string, n: number, a?: unknown) => void;
   /** Adds (`on`) or removes (`removeListener`) the link and station listeners. */
   hook: (f: string) => void;
   /** Undoes the core's subscription. */
@@ -93,14 +101,25 @@ function offWifi(): void {
   hook('removeListener');
 }
 
-const radio: RadioState = { wifi: null, fn: null, joined: false, stations: 0, dhcp: null, hook: hook, off: offWifi };
-
-/** The Wi-Fi port, loaded from its Storage module for this use (freed once the caller is done with it). */
-function wifiPort(): WifiPort {
+/** The Wi-Fi port module, loaded from Storage for this use (freed once the caller is done with it). */
+function wifiModule(): { port(r: RadioState): WifiPort; answer(r: RadioState, what: string, n: number, a?: unknown): Answer | undefined } {
   const m = require(WIFI_MODULE);
   Modules.removeCached(WIFI_MODULE);
-  return m.port(radio);
+  return m;
 }
+
+function wifiPort(): WifiPort {
+  return wifiModule().port(radio);
+}
+
+function radioAnswer(what: string, n: number, a?: unknown): void {
+  const d = wifiModule().answer(radio, what, n, a);
+  if (d) d[0](d[1]);
+}
+
+const radio: RadioState = {
+  wifi: null, fn: null, joined: false, stations: 0, dhcp: null, n: 0, cb: null, jo: null, answer: radioAnswer, hook: hook, off: offWifi
+};
 
 // Espruino's request and response objects are what the portal expects: they are handed over as they are.
 const httpPort: HttpPort = {

@@ -10,14 +10,14 @@
  *   (`boards/mapping.ts`).
  */
 
-import { JoinFailure, ScanEntry, WifiPort } from '../lib/ports';
+import { JoinFailure, JoinOptions, ScanEntry, WifiPort } from '../lib/ports';
 import { joinReason, security } from './mapping';
 import type { RadioState } from './driver';
 
 /** Storage module with this port. */
 export const WIFI_MODULE = 'edgent-wifi';
 
-// The driver's radio state, set by `port` at each load.
+// The driver's radio state, set by `port` and `answer` at each load.
 let R: RadioState;
 
 function unhookDhcp(): void {
@@ -29,15 +29,44 @@ function mac(ap: boolean): string {
   return String((ap ? R.wifi.getAPIP() : R.wifi.getIP()).mac).toUpperCase();
 }
 
+/**
+ * The callback `Wifi` gets for step `what` of call `n` of the port: the
+ * driver's resident `answer`, bound. A function of this module there would keep
+ * the whole module in RAM until the chip answers (a join takes seconds).
+ */
+function later(what: string): (...args: any[]) => void {
+  return R.answer.bind(null, what, R.n);
+}
+
+/** Ends the join in progress with `err`: what the driver hands to the core's callback. */
+function joinDone(err: JoinFailure | null): Answer {
+  const cb = R.cb as (err: JoinFailure | null) => void;
+  R.cb = null;
+  R.jo = null;
+  unhookDhcp();
+  R.joined = !err;
+  return [cb, err];
+}
+
+/** The join's connect, once any static address is set. */
+function connect(): void {
+  const o = R.jo as JoinOptions;
+  const st = o.staticIp;
+  const opts: { password: string; dnsServers?: string[] } = { password: o.password };
+  if (st) opts.dnsServers = st.dns2 ? [st.dns, st.dns2] : [st.dns];
+  R.wifi.connect(o.ssid, opts, later('connect'));
+}
+
 const wifiPort: WifiPort = {
   startAP: function (o, cb) {
     R.stations = 0;
+    R.n++;
+    R.cb = cb;
     try {
-      R.wifi.startAP(o.ssid, o.password ? { password: o.password, authMode: 'wpa2' } : { authMode: 'open' }, function (err: unknown) {
-        cb(err ? String(err) : null);
-      });
+      R.wifi.startAP(o.ssid, o.password ? { password: o.password, authMode: 'wpa2' } : { authMode: 'open' }, later('ap'));
     } catch (e) {
       // Both chips throw (rather than call back) for a password under 8 characters.
+      R.cb = null;
       cb(String(e));
     }
   },
@@ -46,35 +75,20 @@ const wifiPort: WifiPort = {
     R.wifi.stopAP();
   },
   join: function (o, cb) {
-    const st = o.staticIp;
-    const opts: { password: string; dnsServers?: string[] } = { password: o.password };
-    const wifi = R.wifi;
-    let done = false;
-    function finish(err: JoinFailure | null): void {
-      if (done) return;
-      done = true;
-      unhookDhcp();
-      R.joined = !err;
-      cb(err);
-    }
-    function connect(err?: unknown): void {
-      if (err) return finish('bad_static_ip');
-      wifi.connect(o.ssid, opts, function (e: unknown) {
-        finish(e ? joinReason(e) : null);
-      });
-    }
     unhookDhcp();
-    R.dhcp = function () {
-      finish('no_ip');
-    };
-    wifi.on('dhcp_timeout', R.dhcp);
-    if (o.hostname) wifi.setHostname(o.hostname);
+    R.n++;
+    R.cb = cb;
+    R.jo = o;
+    R.dhcp = later('dhcp');
+    R.wifi.on('dhcp_timeout', R.dhcp);
+    if (o.hostname) R.wifi.setHostname(o.hostname);
+    const st = o.staticIp;
     if (!st) return connect();
-    opts.dnsServers = st.dns2 ? [st.dns, st.dns2] : [st.dns];
     try {
-      wifi.setIP({ ip: st.ip, netmask: st.mask, gw: st.gw }, connect);
+      R.wifi.setIP({ ip: st.ip, netmask: st.mask, gw: st.gw }, later('ip'));
     } catch (e) {
-      finish('bad_static_ip');
+      const d = joinDone('bad_static_ip');
+      d[0](d[1]);
     }
   },
   leave: function () {
@@ -86,24 +100,12 @@ const wifiPort: WifiPort = {
     return R.joined;
   },
   scan: function (cb) {
+    R.n++;
+    R.cb = cb;
     try {
-      R.wifi.scan(function (list: Array<{ ssid: string; mac: string; rssi: number; authMode: unknown; channel: unknown; isHidden?: boolean }>) {
-        const out: ScanEntry[] = [];
-        for (let i = 0; list && i < list.length; i++) {
-          const n = list[i];
-          out.push({
-            ssid: n.ssid || '',
-            bssid: String(n.mac || '').toUpperCase(),
-            rssi: n.rssi,
-            sec: security(n.authMode),
-            // ESP32 reports the channel as a string.
-            ch: Number(n.channel),
-            hidden: !!n.isHidden
-          });
-        }
-        cb(out);
-      });
+      R.wifi.scan(later('scan'));
     } catch (e) {
+      R.cb = null;
       cb([]);
     }
   },
@@ -119,6 +121,50 @@ const wifiPort: WifiPort = {
     return R.off;
   }
 };
+
+/** The scan list in the port's shape. */
+function scanList(list: Array<{ ssid: string; mac: string; rssi: number; authMode: unknown; channel: unknown; isHidden?: boolean }>): ScanEntry[] {
+  const out: ScanEntry[] = [];
+  for (let i = 0; list && i < list.length; i++) {
+    const n = list[i];
+    out.push({
+      ssid: n.ssid || '',
+      bssid: String(n.mac || '').toUpperCase(),
+      rssi: n.rssi,
+      sec: security(n.authMode),
+      // ESP32 reports the channel as a string.
+      ch: Number(n.channel),
+      hidden: !!n.isHidden
+    });
+  }
+  return out;
+}
+
+/** A callback of the core and the value to call it with. */
+export type Answer = [(a: any) => void, unknown];
+
+/**
+ * What `Wifi` answered to step `what` of the port's call `n` (see `later`):
+ * `ap` (AP started), `ip` (static address set), `connect` (joined or not),
+ * `dhcp` (no address), `scan` (the list). Returns the core's callback to call
+ * and its value, if the call ends here: the driver calls it once this module
+ * is no longer needed, so that what the core does next has its RAM. Answers
+ * of an earlier call are dropped.
+ */
+export function answer(r: RadioState, what: string, n: number, a: any): Answer | undefined {
+  R = r;
+  const cb = R.cb;
+  if (n !== R.n || !cb) return undefined;
+  if (what === 'ip') {
+    if (a) return joinDone('bad_static_ip');
+    connect();
+    return undefined;
+  }
+  if (what === 'connect') return joinDone(a ? joinReason(a) : null);
+  if (what === 'dhcp') return joinDone('no_ip');
+  R.cb = null;
+  return [cb, what === 'ap' ? (a ? String(a) : null) : scanList(a)];
+}
 
 /** The Wi-Fi port working on the driver's radio state `r`. */
 export function port(r: RadioState): WifiPort {

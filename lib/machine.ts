@@ -122,6 +122,8 @@ export interface DeviceHooks {
   info: () => BoardInfo;
   /** A request from the portal. */
   portal: (req: PortalRequest) => void;
+  /** Queues the steps' operation `op` (with `arg`) for a step of its own, after the current callback. */
+  putOff: (op: string, arg?: unknown) => void;
 }
 
 /** The device's state: everything the steps work on. */
@@ -165,8 +167,8 @@ export interface Device {
   cloud: CloudClient | null;
   /** Events raised while one is handled. */
   queue: MachineEvent[] | null;
-  /** A `/config` request waiting for its own step. */
-  inbox: PortalRequest | null;
+  /** Operations put off to a step of their own (`/config`'s credentials, cloud failures, a failure's code for flash): op, arg, op, arg… */
+  inbox: unknown[] | null;
   undoWifi: Undo | null;
   /** Spreads retry delays per device. */
   jitterSeed: number;
@@ -266,7 +268,10 @@ function onAp(err: string | null): void {
 }
 
 function onCloud(ev: CloudEvent): void {
-  call('cloud', ev);
+  // A failed login or a lost link is taken after the cloud client's handler has returned (dropping
+  // the link and starting what comes next needs the RAM that handler holds); what follows it, after it.
+  if (S.inbox || ev.type === 'rejected' || ev.type === 'offline') putOff('cloud', ev);
+  else call('cloud', ev);
 }
 
 /** Every virtual pin write from the cloud, to the product's handlers. */
@@ -302,14 +307,28 @@ function portal(req: PortalRequest): void {
   if (req.type !== 'config') return call('portal', req);
   // New credentials are taken once the request's handler has returned (its RAM is free by then);
   // the reply is already written.
-  S.inbox = req;
-  S.hw.clock.setTimeout(takeConfig, 0);
+  putOff('portal', req);
 }
 
-function takeConfig(): void {
-  const req = S.inbox;
-  S.inbox = null;
-  if (req) call('portal', req);
+/**
+ * Queues the steps' operation `op` for a step of its own, after the current
+ * callback has returned; operations queued meanwhile follow in order.
+ */
+function putOff(op: string, arg?: unknown): void {
+  if (!S.inbox) {
+    S.inbox = [];
+    S.hw.clock.setTimeout(takeInbox, 0);
+  }
+  S.inbox.push(op, arg);
+}
+
+function takeInbox(): void {
+  const q = S.inbox;
+  try {
+    while (q && q.length) call(q.shift() as string, q.shift());
+  } finally {
+    S.inbox = null;
+  }
 }
 
 /** Removes `fn` from `list` (an undo of a subscription). */
@@ -322,7 +341,7 @@ function removeFrom<T>(list: T[], fn: T): Undo {
 
 const hooks: DeviceHooks = {
   timer: onTimer, idle: onIdle, join: joinAnswer, ap: onAp, cloud: onCloud, write: onWrite, wifi: onWifi,
-  info: info, portal: portal
+  info: info, portal: portal, putOff: putOff
 };
 
 /** The device's methods (see `Machine`). */

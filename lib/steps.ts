@@ -345,14 +345,14 @@ function onJoin(err: JoinFailure | null): void {
 }
 
 /**
- * Records an operational failure in RAM and flash, drops staged credentials
- * (back to the stored record) and takes the event that follows it.
+ * Records an operational failure, drops staged credentials (back to the
+ * stored record) and takes the event that follows it. The code reaches flash
+ * in a step of its own (`saveError`), once the failed join's or login's
+ * answer, and what it held, is gone: on the board the two do not fit together.
  */
 function fail(code: number, ev: MachineEvent): void {
   S.lastErr = code;
-  const rec = useStore('load');
-  rec.lastError = code;
-  useStore('save', rec);
+  S.h.putOff('save_error');
   if (!S.committed) {
     S.cfg = null;
     S.fresh = false;
@@ -563,6 +563,13 @@ function config(): ConfigRecord {
   return S.cfg ? copyRecord(S.cfg) : useStore('load');
 }
 
+/** Writes the last failure's code to the stored record (see `fail`). */
+function saveError(): void {
+  const rec = useStore('load');
+  rec.lastError = S.lastErr;
+  useStore('save', rec);
+}
+
 /** The record was erased (`ok`) or the flash refused it. */
 function onErased(ok: boolean): void {
   if (ok) dispatch('done');
@@ -572,13 +579,13 @@ function onErased(ok: boolean): void {
 /** The operations of `run` that are not events of the table. */
 const OPS: { [op: string]: (arg?: any) => any } = {
   start: start, stop: stop, config: config, portal: portal, timer: onTimer, idle: onIdle,
-  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi, erased: onErased
+  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi, erased: onErased, save_error: saveError
 };
 
 /**
  * Runs one operation of the device `dev`: `start`, `stop`, `config` (a copy of
  * the record), `portal` (a portal request), `timer`, `idle`, `join`, `ap`,
- * `cloud`, `wifi`, `erased` (what those report), or any other name as an event of the table.
+ * `cloud`, `wifi`, `erased` (what those report), `save_error` (see `fail`), or any other name as an event of the table.
  */
 export function run(dev: Device, op: string, arg?: any): any {
   S = dev;

@@ -13,7 +13,7 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CHIPS, Chip, skipUnlessInterpreter, useInterpreter } from './harness';
+import { CHIPS, Chip, skipUnlessInterpreter } from './harness';
 import { Story, runFailure, storySteps, summaryLine } from './story';
 
 /** A recorded budget: JsVars above the stand-ins on one interpreter. */
@@ -72,16 +72,6 @@ for (const chip of CHIPS) {
   describe(`real ${chip} interpreter: provisioning failures`, function () {
     this.timeout(120000);
     skipUnlessInterpreter(chip);
-    // On the 1600-JsVar ESP8266 build these paths still run out of memory when the error is written
-    // to flash (during the join's or the login's step): until they fit, they are proven on the
-    // 4000-JsVar build, the same memory layout with more blocks.
-    const tape = chip === 'ESP8266' ? process.env.ESPRUINO_ESP8266_4000 : undefined;
-    before(function () {
-      if (tape) useInterpreter(chip, tape);
-    });
-    after(function () {
-      if (tape) useInterpreter(chip, null);
-    });
 
     it('a token the cloud rejects: back in WAIT_CONFIG without a reboot, last_error 703', async function () {
       const f = await runFailure(chip, 'token');

@@ -214,6 +214,7 @@ describe('createEdgent', () => {
     toCloud(hw);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 9));
+    clock.tick(0);
     assert.equal(dev.state(), 'WAIT_CONFIG');
     assert.equal(JSON.parse(hw.http.request({ url: '/board_info.json' }).body).last_error, 703);
   });

@@ -224,6 +224,7 @@ describe('state machine', () => {
       m.start();
       assert.equal(m.state(), 'ERROR');
       assert.equal(m.lastError(), 704);
+      clock.tick(0);
       assert.equal(r.store.record.lastError, 704);
     });
 
@@ -433,8 +434,8 @@ describe('state machine', () => {
       assert.equal(r.store.record.fwVer, '1.0.0');
       assert.equal(m.lastError(), 0);
       assert.deepEqual(r.cloud.meta, [['Hotspot Name', 'Blynk Test-4KN8']]);
-      r.cloud.emit({ type: 'offline', reason: 'closed' });
-      r.cloud.emit({ type: 'online' });
+      r.cloud.emit({ type: 'offline', reason: 'closed' }); clock.tick(0);
+      r.cloud.emit({ type: 'online' }); clock.tick(0);
       assert.equal(r.store.saves.length, 1, 'no rewrite on later logins');
       assert.equal(r.cloud.meta.length, 1);
     });
@@ -453,6 +454,7 @@ describe('state machine', () => {
       toConnectingNet();
       r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'rejected', status: 9 });
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(m.lastError(), 703);
       assert.equal(r.store.record.lastError, 703);
@@ -467,6 +469,7 @@ describe('state machine', () => {
         toConnectingNet();
         r.wifi.finishJoin(null); clock.tick(0);
         r.cloud.emit({ type: 'offline', reason });
+        clock.tick(0);
         assert.equal(m.state(), 'ERROR');
         assert.equal(m.lastError(), code);
         assert.equal(r.store.record.valid, false);
@@ -477,6 +480,7 @@ describe('state machine', () => {
       boot({}, provisioned());
       r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'rejected', status: 5 });
+      clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       assert.equal(r.cloud.connected, false);
       clock.tick(BACKOFF_MIN_MS * 1.25 + 1);
@@ -525,10 +529,12 @@ describe('state machine', () => {
     it('link lost with Wi-Fi up -> CONNECTING_CLOUD, reconnects', () => {
       toRunning();
       r.cloud.emit({ type: 'offline', reason: 'timeout' });
+      assert.equal(m.state(), 'RUNNING', 'a lost link is taken in a step of its own');
+      clock.next();
       assert.equal(m.state(), 'CONNECTING_CLOUD');
       // Each cloud attempt is a step of its own.
       assert.equal(r.cloud.targets.length, 1);
-      clock.tick(0);
+      clock.next();
       assert.equal(r.cloud.targets.length, 2);
     });
 
@@ -536,6 +542,7 @@ describe('state machine', () => {
       toRunning();
       r.wifi.joined = false;
       r.cloud.emit({ type: 'offline', reason: 'closed' });
+      clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET');
     });
 
@@ -571,6 +578,7 @@ describe('state machine', () => {
     it('token revoked while running -> WAIT_CONFIG with 703', () => {
       toRunning();
       r.cloud.emit({ type: 'rejected', status: 9 });
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(m.lastError(), 703);
     });
