@@ -19,7 +19,7 @@ import { Indicator } from './led';
 import { CloudClient } from './cloud';
 import { ConfigMode } from './mode-config';
 import { MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
-import { ConfigStore } from './store';
+import type { RecordOp } from './record-ops';
 
 export {
   AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
@@ -122,6 +122,8 @@ export interface DeviceHooks {
   info: () => BoardInfo;
   /** A request from the portal. */
   portal: (req: PortalRequest) => void;
+  /** Runs one operation on the stored record (see `lib/record-ops.ts`). */
+  store: (op: RecordOp, arg?: ConfigRecord) => any;
   /** Queues the steps' operation `op` (with `arg`) for a step of its own, after the current callback. */
   putOff: (op: string, arg?: unknown) => void;
 }
@@ -205,35 +207,19 @@ function onTimer(): void {
   else erase();
 }
 
-/** Runs one call on the config store, which is in RAM only meanwhile. */
-function withStore(op: (st: ConfigStore) => string): string {
-  const hw = S.hw;
-  const mods = hw.modules;
+/** Runs one operation on the stored record with the store module, which is in RAM only meanwhile (`lib/record-ops.ts`). */
+function store(op: RecordOp, arg?: ConfigRecord): any {
+  const mods = S.hw.modules;
   try {
-    return op(mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log }));
-  } catch (e) {
-    hw.system.log('store: ' + e);
-    return 'failed';
+    return mods.load(STORE_MODULE).use(S, op, arg);
   } finally {
     mods.unload(STORE_MODULE);
   }
 }
 
-function saveCommitted(st: ConfigStore): string {
-  const c: ConfigRecord = S.cfg || st.load();
-  c.lastError = ERR_NONE;
-  c.valid = true;
-  c.fwVer = S.o.fwVer;
-  return st.save(c);
-}
-
-function eraseRecord(st: ConfigStore): string {
-  return st.erase(S.o.fwVer);
-}
-
 /** RESET_CONFIG's erase of token and Wi-Fi, with the store alone in RAM; the steps take the outcome. */
 function erase(): void {
-  const res = withStore(eraseRecord);
+  const res = store('erase');
   call('erased', res === 'saved' || res === 'unchanged');
 }
 
@@ -244,7 +230,7 @@ function erase(): void {
  * while the cloud client is up, when RAM is tightest, and needs only the store.
  */
 function commit(): void {
-  const res = withStore(saveCommitted);
+  const res = store('commit');
   S.committed = res === 'saved' || res === 'unchanged';
   if (S.committed) S.cfg = null;
   else S.hw.system.log('config save failed: ' + res);
@@ -341,7 +327,7 @@ function removeFrom<T>(list: T[], fn: T): Undo {
 
 const hooks: DeviceHooks = {
   timer: onTimer, idle: onIdle, join: joinAnswer, ap: onAp, cloud: onCloud, write: onWrite, wifi: onWifi,
-  info: info, portal: portal, putOff: putOff
+  info: info, portal: portal, store: store, putOff: putOff
 };
 
 /** The device's methods (see `Machine`). */

@@ -33,7 +33,7 @@ export function setup(opts: EdgentOptions, board: Hardware): MachineOptions {
   const begin = '-----BEGIN CERTIFICATE-----';
   check(ca === undefined || ca === false || (typeof ca === 'string' && ca.lastIndexOf(begin) >= 0 && ca.indexOf(begin) === ca.lastIndexOf(begin)),
     'tlsCa (one PEM certificate, or false)');
-  return {
+  const mo: MachineOptions = {
     hw: board,
     templateId: opts.templateId,
     templateName: opts.templateName,
@@ -42,11 +42,13 @@ export function setup(opts: EdgentOptions, board: Hardware): MachineOptions {
     build: opts.build || '',
     apSsid: apSsid({ prefix: prefix, templateName: opts.templateName, chipId: board.system.chipId() }),
     apPassword: apPassword,
-    tls: opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls,
-    tlsCa: ca,
-    heartbeatS: opts.heartbeatS,
-    buffIn: opts.buffIn,
-    captive: !!opts.captivePortal,
-    configIdleTimeoutMs: opts.configIdleTimeoutMs
+    tls: opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls
   };
+  // The device keeps these for as long as it runs: an option left at its default is not stored (a property costs RAM).
+  if (ca !== undefined) mo.tlsCa = ca;
+  if (opts.heartbeatS) mo.heartbeatS = opts.heartbeatS;
+  if (opts.buffIn) mo.buffIn = opts.buffIn;
+  if (opts.captivePortal) mo.captive = true;
+  if (opts.configIdleTimeoutMs) mo.configIdleTimeoutMs = opts.configIdleTimeoutMs;
+  return mo;
 }

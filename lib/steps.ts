@@ -39,9 +39,8 @@ import {
   ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
   ERR_NET_AUTH, ERR_NET_NOT_FOUND, ERR_NET_NO_IP, ERR_NONE, ERR_TOKEN
 } from './types';
-import { copyRecord, defaultRecord } from './record';
+import { copyRecord } from './record';
 import { crc32 } from './crc32';
-import { ConfigStore } from './store';
 import { CloudClient } from './cloud';
 import type { Device, MachineOptions } from './machine';
 
@@ -214,20 +213,6 @@ function wifi(): WifiPort {
   return hw.wifi();
 }
 
-/** Runs one call on the config store, which is in RAM only meanwhile. */
-function useStore(op: 'load' | 'save' | 'erase', arg?: any): any {
-  const mods = hw.modules;
-  try {
-    const s: ConfigStore = mods.load(STORE_MODULE).createStore({ flash: hw.flash, log: hw.system.log });
-    return op === 'load' ? s.load() : op === 'save' ? s.save(arg) : s.erase(arg);
-  } catch (e) {
-    hw.system.log('store: ' + e);
-    return op === 'load' ? defaultRecord() : 'failed';
-  } finally {
-    mods.unload(STORE_MODULE);
-  }
-}
-
 /** Arms the timer slot for `kind` (replacing what it waited for). */
 function later(kind: TimerKind, ms: number): void {
   if (S.timer !== null) hw.clock.clearTimeout(S.timer);
@@ -300,7 +285,7 @@ function dropCloud(): void {
 /** One join or cloud attempt of the current state, with its timeout. */
 function attempt(): void {
   S.attempts++;
-  const c: ConfigRecord = S.cfg || useStore('load');
+  const c: ConfigRecord = S.cfg || S.h.store('load');
   const net = S.state === 'CONNECTING_NET';
   if (net) {
     wifi().join({
@@ -503,7 +488,7 @@ function start(): void {
   S.started = true;
   S.jitterSeed = crc32(hw.system.chipId());
   S.undoWifi = wifi().onEvent(S.h.wifi);
-  const c: ConfigRecord = useStore('load');
+  const c: ConfigRecord = S.h.store('load');
   S.committed = c.valid;
   S.lastErr = c.lastError;
   if (o.button) o.button.start();
@@ -542,7 +527,7 @@ function portal(req: PortalRequest): void {
       c.valid = true;
       c.lastError = ERR_NONE;
       S.lastErr = ERR_NONE;
-      const res = useStore('save', c);
+      const res = S.h.store('save', c);
       S.committed = res === 'saved' || res === 'unchanged';
       if (S.committed) S.cfg = null;
       else hw.system.log('config save failed: ' + res);
@@ -554,20 +539,20 @@ function portal(req: PortalRequest): void {
 /** The idle timeout of config mode: reboot into a stored config, or wait again. */
 function onIdle(): void {
   S.idleTimer = null;
-  if (useStore('load').valid) dispatch('idle');
+  if (S.h.store('load').valid) dispatch('idle');
   else armIdle();
 }
 
 /** A copy of the record the device works with. */
 function config(): ConfigRecord {
-  return S.cfg ? copyRecord(S.cfg) : useStore('load');
+  return S.cfg ? copyRecord(S.cfg) : S.h.store('load');
 }
 
 /** Writes the last failure's code to the stored record (see `fail`). */
 function saveError(): void {
-  const rec = useStore('load');
+  const rec = S.h.store('load');
   rec.lastError = S.lastErr;
-  useStore('save', rec);
+  S.h.store('save', rec);
 }
 
 /** The record was erased (`ok`) or the flash refused it. */

@@ -4,8 +4,10 @@
  * spy and a system port counting reboots.
  */
 import sinon from 'sinon';
-import { createMachine, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/machine';
+import { createMachine, Device, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/machine';
 import * as steps from '../../lib/steps';
+import { use, RecordOp } from '../../lib/record-ops';
+import { ConfigStore } from '../../lib/store';
 import { copyRecord, defaultRecord } from '../../lib/record';
 import { CloudEvent, CloudTarget, ConfigRecord } from '../../lib/types';
 import { FakeWifi } from '../fakes/wifi';
@@ -116,7 +118,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
       modules: {
         load: (name: string) => {
           if (name === STEPS_MODULE) return steps;
-          if (name === STORE_MODULE) return { createStore: () => store };
+          if (name === STORE_MODULE) return { use: (dev: Device, op: RecordOp, arg?: ConfigRecord) => use(dev, op, arg, store as unknown as ConfigStore) };
           if (name === CLOUD_MODULE) return { createCloud: (o: { onEvent: (ev: CloudEvent) => void }) => cloud.create(o) };
           if (name === CONFIG_MODULE) {
             return {
