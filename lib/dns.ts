@@ -17,9 +17,11 @@
  *   responses (QR set), opcodes other than QUERY, QDCOUNT other than 1, labels
  *   running past the packet, names over 255 bytes, compression pointers or
  *   reserved label types in the question, a missing QTYPE/QCLASS.
- * - One responder at a time (there is one config mode): `startDns` keeps the
- *   socket and the answer's fixed bytes at module level, `stopDns` drops
- *   them; no closure.
+ * - The responder's state (the socket and the answer's fixed bytes) is one
+ *   plain object its owner keeps (`DnsState`): on the board the config mode
+ *   loads this module for each datagram (the socket's listener is the
+ *   device's resident relay, which calls `dnsMessage`), so none of its
+ *   functions is in RAM between datagrams.
  */
 
 import { UdpPeer, UdpPort, UdpSocket } from './ports';
@@ -45,13 +47,19 @@ export interface DnsOptions {
   port?: number;
 }
 
-// One responder at a time (there is one config mode): its state lives here, not in a factory's closure.
-let sock: UdpSocket | null = null;
-/** What answers need, fixed at start: the 4 bytes of `apIp`, then the served name in wire form, or nothing more in captive mode. */
-let serve = '';
+/** A responder's state, kept by its owner (on the board the module is loaded per datagram: `dnsMessage`). */
+export interface DnsState {
+  sock: UdpSocket | null;
+  /** What answers need, fixed at start: the 4 bytes of `apIp`, then the served name in wire form, or nothing more in captive mode. */
+  serve: string;
+}
 
-/** Answers one datagram; drops it (never a throw) when it is not a well-formed query. */
-function onDns(q: string, from: UdpPeer): void {
+/** The state of this module's own responder, for a caller that passes none. */
+const OWN: DnsState = { sock: null, serve: '' };
+
+/** Responder `d` answers one datagram; drops it (never a throw) when it is not a well-formed query. */
+export function dnsMessage(d: DnsState, q: string, from: UdpPeer): void {
+  const serve = d.serve;
   try {
     if (q.length < 12) return;
     const f1 = q.charCodeAt(2);
@@ -78,7 +86,7 @@ function onDns(q: string, from: UdpPeer): void {
       q.substring(12, p);
     // Name as a compression pointer (0xC000 | offset 12) to the question; A, IN, TTL, 4 bytes of address.
     if (answer) out += String.fromCharCode(0xc0, 0x0c, 0, 1, 0, 1, 0, 0, DNS_TTL_S >> 8, DNS_TTL_S & 255, 0, 4) + serve.substring(0, 4);
-    if (sock !== null) sock.send(out, from.port, from.address);
+    if (d.sock !== null) d.sock.send(out, from.port, from.address);
   } catch (e) {
     // Never throw into the UDP callback.
   }
@@ -86,13 +94,16 @@ function onDns(q: string, from: UdpPeer): void {
 
 /**
  * Starts the responder: binds the port (a second call while it runs does
- * nothing). It reads `o` here only.
+ * nothing). It reads `o` here only and keeps its state in `d` (without: a
+ * state of this module's own). Datagrams go to `handler` (without:
+ * `dnsMessage` on `d`).
  *
  * @param o UDP port, addresses and mode
  * @throws TypeError if `apIp` is not a dotted-quad IPv4 address (nothing is bound then)
  */
-export function startDns(o: DnsOptions): void {
-  if (sock !== null) return;
+export function startDns(o: DnsOptions, d?: DnsState, handler?: (q: string, from: UdpPeer) => void): void {
+  const st = d || OWN;
+  if (st.sock !== null) return;
   let s = '';
   let n = 0;
   for (let at = 0, dot = 0; dot >= 0; at = dot + 1) {
@@ -112,13 +123,16 @@ export function startDns(o: DnsOptions): void {
       at = dot + 1;
     }
   }
-  serve = s;
-  sock = o.hw.udp.bind(o.port || DNS_PORT, onDns);
+  st.serve = s;
+  st.sock = o.hw.udp.bind(o.port || DNS_PORT, handler || function (q: string, from: UdpPeer) {
+    dnsMessage(st, q, from);
+  });
 }
 
-/** Stops the responder and closes its socket (idempotent). */
-export function stopDns(): void {
-  const s = sock;
-  sock = null;
+/** Stops responder `d` (without: this module's own) and closes its socket (idempotent). */
+export function stopDns(d?: DnsState): void {
+  const st = d || OWN;
+  const s = st.sock;
+  st.sock = null;
   if (s !== null) s.close();
 }

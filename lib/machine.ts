@@ -122,8 +122,8 @@ export interface DeviceHooks {
   info: () => BoardInfo;
   /** A request from the portal. */
   portal: (req: PortalRequest) => void;
-  /** Runs one operation on the stored record (see `lib/record-ops.ts`). */
-  store: (op: RecordOp, arg?: ConfigRecord) => any;
+  /** Loads Storage module `mod` for one call of its export `fn` (see `useModule`). */
+  use: (mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown) => any;
   /** Queues the steps' operation `op` (with `arg`) for a step of its own, after the current callback. */
   putOff: (op: string, arg?: unknown) => void;
 }
@@ -207,14 +207,23 @@ function onTimer(): void {
   else erase();
 }
 
-/** Runs one operation on the stored record with the store module, which is in RAM only meanwhile (`lib/record-ops.ts`). */
-function store(op: RecordOp, arg?: ConfigRecord): any {
+/**
+ * Loads Storage module `mod` for one call of its export `fn` with `a`, `b`,
+ * `c`: it is dropped from the module cache at once, so its code is freed as
+ * soon as nothing of it is referenced any more. The stored record's
+ * operations go through it (the store module's `use`), and so do config
+ * mode's requests and datagrams (`ConfigModeOptions.relay`).
+ */
+function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown): any {
   const mods = S.hw.modules;
-  try {
-    return mods.load(STORE_MODULE).use(S, op, arg);
-  } finally {
-    mods.unload(STORE_MODULE);
-  }
+  const m = mods.load(mod);
+  mods.unload(mod);
+  return m[fn](a, b, c);
+}
+
+/** Runs one operation on the stored record with the store module (`lib/record-ops.ts`). */
+function store(op: RecordOp): string {
+  return useModule(STORE_MODULE, 'use', S, op);
 }
 
 /** RESET_CONFIG's erase of token and Wi-Fi, with the store alone in RAM; the steps take the outcome. */
@@ -327,7 +336,7 @@ function removeFrom<T>(list: T[], fn: T): Undo {
 
 const hooks: DeviceHooks = {
   timer: onTimer, idle: onIdle, join: joinAnswer, ap: onAp, cloud: onCloud, write: onWrite, wifi: onWifi,
-  info: info, portal: portal, store: store, putOff: putOff
+  info: info, portal: portal, use: useModule, putOff: putOff
 };
 
 /** The device's methods (see `Machine`). */

@@ -40,11 +40,14 @@
  * is a GET form with action `config` and fields `ssid` (select filled from
  * `/wifi_scan.json`), `ssidManual`, `pass`, `blynk`, `host`, `port_ssl`.
  *
- * Memory: there is one portal at a time, so its state is module-level (no
- * factory closure). While it idles it holds the options object it was given,
- * the server and a few fields. A request holds closures only where Espruino
- * needs a listener or a timer: a body being received, a reply being
- * streamed; every other request is answered within the handler's call.
+ * Memory: the portal's state is one plain object (`PortalState`) that its
+ * owner keeps, and the module's functions take it at each entry point. On the
+ * board the config mode loads this module for each request (the server's
+ * handler is the device's resident relay, which loads it and calls
+ * `portalRequest`), so between requests none of its functions is in RAM, only
+ * that object and the server. A request holds closures only where Espruino
+ * needs a listener or a timer: a body being received, a reply being streamed,
+ * a scan being waited for; they keep the module loaded until they are done.
  *
  * Hardening: URLs over `MAX_URL_BYTES` → 414; a `Content-Length` over
  * `MAX_BODY_BYTES` (or a longer chunked body) → 413; a request whose body is
@@ -104,22 +107,29 @@ export interface PortalOptions {
   port?: number;
 }
 
-// One portal at a time (there is one config mode), so its state lives here rather than in the closure
-// of a factory: while it idles it holds the options, the server and an empty timer list, nothing else.
-// A callback of a request keeps the options it started with: once they are no longer `opts`, that run
-// of the portal has stopped and the callback does nothing.
-/** The running portal's options, null when stopped. */
-let opts: PortalOptions | null = null;
-let server: HttpServer | null = null;
-/** Pending per-request timers (body deadline, stream cut), all cleared by `stopPortal`. */
-let timers: TimerId[] = [];
-/** Responses waiting for the scan in progress, or null when none runs. */
-let waiting: HttpResponse[] | null = null;
-let scanTimer: TimerId | null = null;
+/**
+ * A portal's state, kept by its owner between requests. Callbacks of a request
+ * keep the options it started with: once they are no longer `o`, that run of
+ * the portal has stopped and the callback does nothing.
+ */
+export interface PortalState {
+  /** The running portal's options, null when stopped. */
+  o: PortalOptions | null;
+  srv: HttpServer | null;
+  /** Pending per-request timers (body deadline, stream cut), all cleared by `stopPortal`. */
+  t: TimerId[];
+  /** Responses waiting for the scan in progress, or null when none runs. */
+  w: HttpResponse[] | null;
+  /** The scan's deadline. */
+  st: TimerId | null;
+}
+
+/** The state this copy of the module works on: set by every entry point (its own, for a caller that passes none). */
+let P: PortalState = { o: null, srv: null, t: [], w: null, st: null };
 
 /** A string logs a line (`portal: ` prefix); a request goes to `send`. Never throws. */
 function tell(x: PortalRequest | string): void {
-  const o = opts;
+  const o = P.o;
   if (o === null) return;
   try {
     if (typeof x !== 'string') o.send(x);
@@ -134,14 +144,14 @@ function tell(x: PortalRequest | string): void {
  * cancels timer `x` (an id of a fired timer is fine) and returns null.
  */
 function timer(x: unknown, ms?: number): TimerId | null {
-  const clock = (opts as PortalOptions).hw.clock;
+  const clock = (P.o as PortalOptions).hw.clock;
   if (ms !== undefined) {
     const id = clock.setTimeout(x as () => void, ms);
-    timers.push(id);
+    P.t.push(id);
     return id;
   }
-  const i = timers.indexOf(x);
-  if (i >= 0) timers.splice(i, 1);
+  const i = P.t.indexOf(x);
+  if (i >= 0) P.t.splice(i, 1);
   clock.clearTimeout(x);
   return null;
 }
@@ -157,7 +167,7 @@ function timer(x: unknown, ms?: number): TimerId | null {
  * makes the socket throw).
  */
 function reply(res: HttpResponse, status: number, text?: string): void {
-  const o = opts as PortalOptions;
+  const o = P.o as PortalOptions;
   const c = text === undefined ? '<' : text.charAt(0);
   const type = c === '{' || c === '[' ? 'application/json' : c === '<' ? 'text/html' : 'text/plain';
   if (text !== undefined && (c !== '[' || text.length <= FORM_CHUNK_BYTES)) {
@@ -177,7 +187,7 @@ function reply(res: HttpResponse, status: number, text?: string): void {
   let headed = false;
   let cut: TimerId | null = null;
   const pump = function () {
-    if (cut === null || opts !== o) return;
+    if (cut === null || P.o !== o) return;
     if (busy) {
       again = true;
       return;
@@ -229,11 +239,12 @@ function reply(res: HttpResponse, status: number, text?: string): void {
 
 /** Answers every response waiting for the scan: `list` from the radio, or nothing yet (`[]`) when the wait timed out. */
 function onScan(list?: ScanEntry[]): void {
-  const w = waiting;
-  if (w === null || opts === null) return;
-  waiting = null;
-  if (scanTimer !== null) opts.hw.clock.clearTimeout(scanTimer);
-  scanTimer = null;
+  const w = P.w;
+  const o = P.o;
+  if (w === null || o === null) return;
+  P.w = null;
+  if (P.st !== null) o.hw.clock.clearTimeout(P.st);
+  P.st = null;
   let text = '[]';
   try {
     if (list) text = scanJson(list);
@@ -244,20 +255,17 @@ function onScan(list?: ScanEntry[]): void {
 }
 
 /**
- * The server's handler, and the second half of a request with a body. Called
- * by the server (no `form`): counts the activity, checks the request line
+ * The server's handler for portal `p` (its owner's, or the device's relay
+ * that loads this module for the request), and the second half of a request
+ * with a body. Without `form`: counts the activity, checks the request line
  * and headers, and when a body is announced collects it (408 when it is not
  * complete within `REQUEST_TIMEOUT_MS`, 400 when the request ends short, 413
  * over `MAX_BODY_BYTES`), then calls itself again with `form`: `&` and the
  * body when it is url-encoded, else ''. With `form` it answers the request.
  */
-const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = function () {
-  // Named parameters would each hold a JsVar for as long as the portal runs: read them from `arguments`
-  // (the build does that itself only where no inner variable shares a parameter's minified name).
-  const req: HttpRequest = arguments[0];
-  const res: HttpResponse = arguments[1];
-  let form: string | undefined = arguments[2];
-  // Exists only during a call: a module-level helper would hold RAM for as long as the portal runs, and a
+export function portalRequest(p: PortalState, req: HttpRequest, res: HttpResponse, form?: string): void {
+  P = p;
+  // Exists only during a call: a module-level helper would hold RAM for as long as the module is loaded, and a
   // regular expression would make Espruino create its RegExp class, which then stays for good.
   /** The value of `v` when it is 1 to `max` decimal digits, else NaN. */
   const decimal = function (v: string, max: number): number {
@@ -268,13 +276,13 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
     }
     return parseInt(v, 10);
   };
-  const o = opts;
+  const o = p.o;
   if (o === null) return;
   try {
     const url = req.url;
     if (form === undefined) {
       tell({ type: 'activity' });
-      if (opts !== o) return;
+      if (p.o !== o) return;
       if (typeof url !== 'string' || url.length > MAX_URL_BYTES) {
         reply(res, 414, 'URI too long');
         return;
@@ -307,7 +315,7 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
         let deadline: TimerId | null = null;
         /** A body chunk, or the end of the request (no string). */
         const on = function (chunk?: string) {
-          if (deadline === null || opts !== o) return;
+          if (deadline === null || p.o !== o) return;
           if (typeof chunk === 'string') {
             body += chunk;
             if (chunked) {
@@ -329,7 +337,7 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
           const ft = 'application/x-www-form-urlencoded';
           const lc = ctype === undefined ? ft : ctype.toLowerCase();
           const at = lc.indexOf(ft);
-          onRequest(req, res, body.length > 0 && at >= 0 && lc.substring(at, at + ft.length) === ft ? '&' + body : '');
+          portalRequest(p, req, res, body.length > 0 && at >= 0 && lc.substring(at, at + ft.length) === ft ? '&' + body : '');
         };
         deadline = timer(function () {
           deadline = timer(deadline);
@@ -398,12 +406,12 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
       tell({ type: 'board_info' });
     } else if (path === '/wifi_scan.json') {
       // One scan at a time (the radio throws on a second one): later requests wait for the same result.
-      if (waiting !== null) {
-        waiting.push(res);
+      if (p.w !== null) {
+        p.w.push(res);
         return;
       }
-      waiting = [res];
-      scanTimer = o.hw.clock.setTimeout(onScan, SCAN_TIMEOUT_MS);
+      p.w = [res];
+      p.st = o.hw.clock.setTimeout(onScan, SCAN_TIMEOUT_MS);
       try {
         o.hw.wifi().scan(onScan);
       } catch (e) {
@@ -440,39 +448,50 @@ const onRequest: (req: HttpRequest, res: HttpResponse, form?: string) => void = 
     tell('error: ' + e);
     reply(res, 500, 'Internal error');
   }
-};
-
-/**
- * Starts the portal: listens and answers until `stopPortal` (a second call
- * while it runs does nothing). It keeps `o` and reads it at each request.
- *
- * @param o ports, board info source, machine sink and options
- */
-export function startPortal(o: PortalOptions): void {
-  if (opts !== null) return;
-  opts = o;
-  try {
-    server = o.hw.http.listen(o.port || 80, onRequest);
-  } catch (e) {
-    tell('listen failed: ' + e);
-  }
 }
 
 /**
- * Stops the portal: closes the server, clears every timer and forgets the
- * waiting scan; no callback, reply or `send` after it (idempotent).
+ * Starts the portal: listens and answers until `stopPortal` (a second call
+ * while it runs does nothing). It keeps `o` in `p` (or, without `p`, in a
+ * state of this module's own) and reads it at each request. The server calls
+ * `handler` (without: `portalRequest` on `p`).
+ *
+ * @param o ports, board info source, machine sink and options
+ * @returns the portal's state
  */
-export function stopPortal(): void {
-  const o = opts;
+export function startPortal(o: PortalOptions, p?: PortalState, handler?: (req: HttpRequest, res: HttpResponse) => void): PortalState {
+  const st = p || P;
+  P = st;
+  if (st.o !== null) return st;
+  st.o = o;
+  try {
+    st.srv = o.hw.http.listen(o.port || 80, handler || function (req: HttpRequest, res: HttpResponse) {
+      portalRequest(st, req, res);
+    });
+  } catch (e) {
+    tell('listen failed: ' + e);
+  }
+  return st;
+}
+
+/**
+ * Stops portal `p` (without: this module's own): closes the server, clears
+ * every timer and forgets the waiting scan; no callback, reply or `send`
+ * after it (idempotent).
+ */
+export function stopPortal(p?: PortalState): void {
+  if (p) P = p;
+  const st = P;
+  const o = st.o;
   if (o === null) return;
-  const s = server;
-  const t = timers;
-  timers = [];
-  waiting = null;
+  const s = st.srv;
+  const t = st.t;
+  st.t = [];
+  st.w = null;
   for (let i = 0; i < t.length; i++) o.hw.clock.clearTimeout(t[i]);
-  if (scanTimer !== null) o.hw.clock.clearTimeout(scanTimer);
-  scanTimer = null;
-  server = null;
+  if (st.st !== null) o.hw.clock.clearTimeout(st.st);
+  st.st = null;
+  st.srv = null;
   if (s !== null) {
     try {
       s.close();
@@ -480,5 +499,5 @@ export function stopPortal(): void {
       tell('close failed: ' + e);
     }
   }
-  opts = null;
+  st.o = null;
 }

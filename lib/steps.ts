@@ -43,17 +43,11 @@ import { copyRecord } from './record';
 import { crc32 } from './crc32';
 import { CloudClient } from './cloud';
 import type { Device, MachineOptions } from './machine';
+import type { RecordOp } from './record-ops';
 
-/** Storage module with these steps, loaded by the device for each event. */
-export const STEPS_MODULE = 'edgent-steps';
-/** Storage module with the product options' checks (`lib/setup.ts`), loaded once by `createEdgent`. */
-export const SETUP_MODULE = 'edgent-setup';
-/** Storage module with the portal, DNS and scanner (`lib/mode-config.ts`), loaded in config mode only. */
-export const CONFIG_MODULE = 'edgent-portal';
-/** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded in the cloud states only. */
-export const CLOUD_MODULE = 'edgent-cloud';
-/** Storage module with the config store (`lib/mode-store.ts`), loaded for each use of the record. */
-export const STORE_MODULE = 'edgent-store';
+export { CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './modules';
+import { CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './modules';
+
 /** The access point's own address (the contract's fixed 192.168.4.1/24). */
 export const AP_IP = '192.168.4.1';
 
@@ -213,6 +207,11 @@ function wifi(): WifiPort {
   return hw.wifi();
 }
 
+/** Runs one operation on the stored record (the store module's `use`, loaded for it). */
+function record(op: RecordOp, arg?: ConfigRecord): any {
+  return S.h.use(STORE_MODULE, 'use', S, op, arg);
+}
+
 /** Arms the timer slot for `kind` (replacing what it waited for). */
 function later(kind: TimerKind, ms: number): void {
   if (S.timer !== null) hw.clock.clearTimeout(S.timer);
@@ -240,9 +239,13 @@ function onAp(err: string | null): void {
   if (S.ap !== 1) return;
   if (!err) {
     try {
-      S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({ hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP });
+      S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({
+        hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP, relay: S.h.use
+      });
     } catch (x) {
       err = String(x);
+    } finally {
+      hw.modules.unload(CONFIG_MODULE);
     }
   }
   if (err) {
@@ -259,9 +262,12 @@ function onAp(err: string | null): void {
 function configMode(on: boolean): void {
   if (!on) {
     if (S.mode) {
-      S.mode.stop();
-      S.mode = null;
-      hw.modules.unload(CONFIG_MODULE);
+      try {
+        hw.modules.load(CONFIG_MODULE).stopConfigMode(S.mode);
+      } finally {
+        S.mode = null;
+        hw.modules.unload(CONFIG_MODULE);
+      }
     }
     if (S.ap) wifi().stopAP();
     S.ap = 0;
@@ -285,7 +291,7 @@ function dropCloud(): void {
 /** One join or cloud attempt of the current state, with its timeout. */
 function attempt(): void {
   S.attempts++;
-  const c: ConfigRecord = S.cfg || S.h.store('load');
+  const c: ConfigRecord = S.cfg || record('load');
   const net = S.state === 'CONNECTING_NET';
   if (net) {
     wifi().join({
@@ -488,7 +494,7 @@ function start(): void {
   S.started = true;
   S.jitterSeed = crc32(hw.system.chipId());
   S.undoWifi = wifi().onEvent(S.h.wifi);
-  const c: ConfigRecord = S.h.store('load');
+  const c: ConfigRecord = record('load');
   S.committed = c.valid;
   S.lastErr = c.lastError;
   if (o.button) o.button.start();
@@ -527,7 +533,7 @@ function portal(req: PortalRequest): void {
       c.valid = true;
       c.lastError = ERR_NONE;
       S.lastErr = ERR_NONE;
-      const res = S.h.store('save', c);
+      const res = record('save', c);
       S.committed = res === 'saved' || res === 'unchanged';
       if (S.committed) S.cfg = null;
       else hw.system.log('config save failed: ' + res);
@@ -539,20 +545,20 @@ function portal(req: PortalRequest): void {
 /** The idle timeout of config mode: reboot into a stored config, or wait again. */
 function onIdle(): void {
   S.idleTimer = null;
-  if (S.h.store('load').valid) dispatch('idle');
+  if (record('load').valid) dispatch('idle');
   else armIdle();
 }
 
 /** A copy of the record the device works with. */
 function config(): ConfigRecord {
-  return S.cfg ? copyRecord(S.cfg) : S.h.store('load');
+  return S.cfg ? copyRecord(S.cfg) : record('load');
 }
 
 /** Writes the last failure's code to the stored record (see `fail`). */
 function saveError(): void {
-  const rec = S.h.store('load');
+  const rec = record('load');
   rec.lastError = S.lastErr;
-  S.h.store('save', rec);
+  record('save', rec);
 }
 
 /** The record was erased (`ok`) or the flash refused it. */

@@ -99,13 +99,19 @@ describe('createEdgent', () => {
     assert.equal(hw.radio.apUp, false, 'the access point is taken down again');
   });
 
-  it('keeps each mode module loaded only while its mode runs', () => {
+  it('keeps the cloud module loaded only while online, and the portal module only for a request', () => {
     const hw = rig();
     const d = createEdgent(OPTS, hw as unknown as Hardware);
     dev = d;
     d.start();
-    assert.deepEqual(hw.modules.loaded, ['edgent-portal'], 'config mode: the portal only (the store was read and dropped)');
+    assert.deepEqual(hw.modules.loaded, [], 'config mode between requests: no module (the store was read and dropped)');
     assert.ok(hw.modules.loads.includes('edgent-store'));
+    const portalLoads = () => hw.modules.loads.filter((n: string) => n === 'edgent-portal').length;
+    const before = portalLoads();
+    assert.ok(before >= 1, 'the portal was started');
+    assert.equal(JSON.parse(hw.http.request({ url: '/board_info.json' }).body).board, OPTS.templateName);
+    assert.equal(portalLoads(), before + 1, 'the request loaded the portal module');
+    assert.deepEqual(hw.modules.loaded, [], 'and dropped it');
     assert.equal(d.virtualWrite(1, 'x'), false, 'no cloud client in config mode');
     hw.http.request({ url: `/config?ssid=Home&pass=secret12&blynk=${TOKEN}&host=cloud.local&port=8080` });
     clock.tick(0);
@@ -119,7 +125,7 @@ describe('createEdgent', () => {
     assert.equal(d.state(), 'RUNNING');
     assert.deepEqual(hw.modules.loaded, ['edgent-cloud'], 'running: the cloud client only');
     d.reconfigure();
-    assert.deepEqual(hw.modules.loaded, ['edgent-portal'], 'back in config mode: the cloud client is gone');
+    assert.deepEqual(hw.modules.loaded, [], 'back in config mode: the cloud client is gone');
   });
 
   it('provisions end to end on fake ports and commits only after the cloud login', () => {

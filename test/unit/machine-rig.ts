@@ -124,8 +124,9 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
             return {
               startConfigMode: () => {
                 service.running = true;
-                return { stop: () => { service.running = false; } };
-              }
+                return {};
+              },
+              stopConfigMode: () => { service.running = false; }
             };
           }
           throw new Error('Module ' + name + ' not found');
