@@ -101,19 +101,19 @@ function offWifi(): void {
   hook('removeListener');
 }
 
-/** The Wi-Fi port module, loaded from Storage for this use (freed once the caller is done with it). */
-function wifiModule(): { port(r: RadioState): WifiPort; answer(r: RadioState, what: string, n: number, a?: unknown): Answer | undefined } {
-  const m = require(WIFI_MODULE);
-  Modules.removeCached(WIFI_MODULE);
-  return m;
-}
+// The Wi-Fi port module is loaded from Storage for each use (and freed once the caller is done with it).
 
 function wifiPort(): WifiPort {
-  return wifiModule().port(radio);
+  const m = require(WIFI_MODULE);
+  Modules.removeCached(WIFI_MODULE);
+  return m.port(radio);
 }
 
+/** What `Wifi` answered to a call of the port (`answer` of the module): the core's callback, if any, runs once the module is done. */
 function radioAnswer(what: string, n: number, a?: unknown): void {
-  const d = wifiModule().answer(radio, what, n, a);
+  const m = require(WIFI_MODULE);
+  Modules.removeCached(WIFI_MODULE);
+  const d: Answer | undefined = m.answer(radio, what, n, a);
   if (d) d[0](d[1]);
 }
 
@@ -150,16 +150,12 @@ const netPort: NetPort = {
   }
 };
 
-function pressed(level: unknown): boolean {
-  return !!level !== activeLow;
-}
-
 /** The core's edge listener and the watch feeding it (a board has one button). */
 let buttonFn: ((pressed: boolean) => void) | null = null;
 let watchId: unknown = null;
 
 function onEdge(e: { state: boolean }): void {
-  if (buttonFn) buttonFn(pressed(e.state));
+  if (buttonFn) buttonFn(!!e.state !== activeLow);
 }
 
 function unwatch(): void {
@@ -176,7 +172,7 @@ const buttonPort: ButtonPort = {
     return unwatch;
   },
   isPressed: function () {
-    return pressed(digitalRead(buttonPin));
+    return !!digitalRead(buttonPin) !== activeLow;
   }
 };
 

@@ -12,7 +12,7 @@
  * factory reset's erase (the link was just dropped and may still hold RAM).
  */
 
-import { Hardware, JoinFailure, Undo, WifiEvent } from './ports';
+import { Hardware, Undo, WifiEvent } from './ports';
 import { BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State, ERR_INTERNAL, ERR_NONE } from './types';
 import { Button } from './button';
 import { Indicator } from './led';
@@ -106,12 +106,12 @@ export interface Machine {
 export interface DeviceHooks {
   /** The timer slot fired. */
   timer: () => void;
-  /** Config mode's idle timeout fired. */
-  idle: () => void;
-  /** The callback for one join attempt made in `epoch` (dropped if the device has moved on). */
-  join: (epoch: number) => (err: JoinFailure | null) => void;
-  /** The access point came up, or failed. */
-  ap: (err: string | null) => void;
+  /**
+   * Runs one operation of the steps (`call`): bound to an operation, the
+   * callback of a join (with its epoch), an access point start or the idle
+   * timeout, which exists only while it is pending.
+   */
+  call: (op: string, arg?: any, arg2?: any) => any;
   /** What the cloud client reports. */
   cloud: (ev: CloudEvent) => void;
   /** A virtual pin write from the cloud. */
@@ -178,7 +178,7 @@ export interface Device {
 
 /** What the steps module exports (lib/steps.ts). */
 interface Steps {
-  run(dev: Device, op: string, arg?: any): any;
+  run(dev: Device, op: string, arg?: any, arg2?: any): any;
 }
 
 // The board's one device, and the steps module while a call runs.
@@ -186,12 +186,12 @@ let S: Device;
 let steps: Steps | null = null;
 
 /** Runs one operation of the steps module, loading it for the call (a call from within a call reuses it). */
-function call(op: string, arg?: any): any {
-  if (steps) return steps.run(S, op, arg);
+function call(op: string, arg?: any, arg2?: any): any {
+  if (steps) return steps.run(S, op, arg, arg2);
   const mods = S.hw.modules;
   steps = mods.load(STEPS_MODULE) as Steps;
   try {
-    return steps.run(S, op, arg);
+    return steps.run(S, op, arg, arg2);
   } finally {
     steps = null;
     mods.unload(STEPS_MODULE);
@@ -246,20 +246,6 @@ function commit(): void {
   S.lastErr = S.committed ? ERR_NONE : ERR_INTERNAL;
   if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', S.o.apSsid);
   S.fresh = false;
-}
-
-function onIdle(): void {
-  call('idle');
-}
-
-function joinAnswer(epoch: number): (err: JoinFailure | null) => void {
-  return function (err) {
-    if (epoch === S.epoch) call('join', err);
-  };
-}
-
-function onAp(err: string | null): void {
-  call('ap', err);
 }
 
 function onCloud(ev: CloudEvent): void {
@@ -335,7 +321,7 @@ function removeFrom<T>(list: T[], fn: T): Undo {
 }
 
 const hooks: DeviceHooks = {
-  timer: onTimer, idle: onIdle, join: joinAnswer, ap: onAp, cloud: onCloud, write: onWrite, wifi: onWifi,
+  timer: onTimer, call: call, cloud: onCloud, write: onWrite, wifi: onWifi,
   info: info, portal: portal, use: useModule, putOff: putOff
 };
 

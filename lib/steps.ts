@@ -231,7 +231,7 @@ function moveOn(): void {
 function armIdle(): void {
   if (S.idleTimer !== null) hw.clock.clearTimeout(S.idleTimer);
   S.idleTimer = null;
-  if (o.configIdleTimeoutMs && S.ap === 2) S.idleTimer = hw.clock.setTimeout(S.h.idle, o.configIdleTimeoutMs);
+  if (o.configIdleTimeoutMs && S.ap === 2) S.idleTimer = hw.clock.setTimeout(S.h.call.bind(null, 'idle'), o.configIdleTimeoutMs);
 }
 
 /** The access point of config mode came up (or failed): start the config-mode module on it. */
@@ -277,7 +277,7 @@ function configMode(on: boolean): void {
   if (S.ap) return;
   S.ap = 1;
   S.apEpoch = S.epoch;
-  wifi().startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.ap);
+  wifi().startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.call.bind(null, 'ap'));
 }
 
 /** Drops the cloud link and its module. */
@@ -299,7 +299,7 @@ function attempt(): void {
       password: c.pass,
       hostname: o.apSsid.split(' ').join('-'),
       staticIp: c.staticIp ? { ip: c.ip, mask: c.mask, gw: c.gw, dns: c.dns, dns2: c.dns2 } : null
-    }, S.h.join(S.epoch));
+    }, S.h.call.bind(null, 'join', S.epoch));
   } else {
     try {
       if (!S.cloud) {
@@ -322,9 +322,9 @@ function attempt(): void {
   later('attempt', net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
 }
 
-/** The answer of the current join attempt. */
-function onJoin(err: JoinFailure | null): void {
-  if (S.state !== 'CONNECTING_NET') return;
+/** The answer of the join attempt made in `epoch` (dropped if the device has moved on since). */
+function onJoin(epoch: number, err: JoinFailure | null): void {
+  if (epoch !== S.epoch || S.state !== 'CONNECTING_NET') return;
   if (!err) {
     dispatch('joined');
   } else if (err === 'bad_static_ip') {
@@ -568,21 +568,21 @@ function onErased(ok: boolean): void {
 }
 
 /** The operations of `run` that are not events of the table. */
-const OPS: { [op: string]: (arg?: any) => any } = {
+const OPS: { [op: string]: (arg?: any, arg2?: any) => any } = {
   start: start, stop: stop, config: config, portal: portal, timer: onTimer, idle: onIdle,
   join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi, erased: onErased, save_error: saveError
 };
 
 /**
  * Runs one operation of the device `dev`: `start`, `stop`, `config` (a copy of
- * the record), `portal` (a portal request), `timer`, `idle`, `join`, `ap`,
+ * the record), `portal` (a portal request), `timer`, `idle`, `join` (with the attempt's epoch), `ap`,
  * `cloud`, `wifi`, `erased` (what those report), `save_error` (see `fail`), or any other name as an event of the table.
  */
-export function run(dev: Device, op: string, arg?: any): any {
+export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
   S = dev;
   hw = dev.hw;
   o = dev.o;
   const f = OPS[op];
-  if (f) return f(arg);
+  if (f) return f(arg, arg2);
   dispatch(op as MachineEvent);
 }
