@@ -37,18 +37,18 @@ export interface MachineOptions {
   templateId: string;
   /** Template name (board_info). */
   templateName: string;
-  /** Firmware type (board_info, info message). */
-  fwType: string;
+  /** Firmware type (board_info, info message). @default templateId */
+  fwType?: string;
   /** Firmware version: board_info, info message, stored with the record. */
   fwVer: string;
-  /** Build date string for the info message. */
-  build: string;
+  /** Build date string for the info message. @default '' */
+  build?: string;
   /** The device's own access point SSID. */
   apSsid: string;
-  /** Access point WPA2 password, '' for an open network. */
-  apPassword: string;
-  /** Use TLS for the cloud. */
-  tls: boolean;
+  /** Access point WPA2 password; absent or '' for an open network. */
+  apPassword?: string;
+  /** Use TLS for the cloud. @default false */
+  tls?: boolean;
   /** PEM certificate the cloud's TLS certificate must chain to; absent = the board's default CA; false = not verified. */
   tlsCa?: string | false;
   /** Cloud heartbeat in seconds (the cloud client's default when absent). */
@@ -271,7 +271,7 @@ function info(): BoardInfo {
   return {
     board: o.templateName,
     tmpl_id: o.templateId,
-    fw_type: o.fwType,
+    fw_type: o.fwType || o.templateId,
     fw_ver: o.fwVer,
     ssid: o.apSsid,
     bssid: w.apMac(),

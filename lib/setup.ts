@@ -37,14 +37,14 @@ export function setup(opts: EdgentOptions, board: Hardware): MachineOptions {
     hw: board,
     templateId: opts.templateId,
     templateName: opts.templateName,
-    fwType: opts.fwType || opts.templateId,
     fwVer: opts.fwVersion,
-    build: opts.build || '',
-    apSsid: apSsid({ prefix: prefix, templateName: opts.templateName, chipId: board.system.chipId() }),
-    apPassword: apPassword,
-    tls: opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls
+    apSsid: apSsid({ prefix: prefix, templateName: opts.templateName, chipId: board.system.chipId() })
   };
   // The device keeps these for as long as it runs: an option left at its default is not stored (a property costs RAM).
+  if (opts.fwType && opts.fwType !== opts.templateId) mo.fwType = opts.fwType;
+  if (opts.build) mo.build = opts.build;
+  if (apPassword) mo.apPassword = apPassword;
+  if (opts.tls === undefined ? board.net.tls : opts.tls && board.net.tls) mo.tls = true;
   if (ca !== undefined) mo.tlsCa = ca;
   if (opts.heartbeatS) mo.heartbeatS = opts.heartbeatS;
   if (opts.buffIn) mo.buffIn = opts.buffIn;

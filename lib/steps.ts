@@ -277,7 +277,7 @@ function configMode(on: boolean): void {
   if (S.ap) return;
   S.ap = 1;
   S.apEpoch = S.epoch;
-  wifi().startAP({ ssid: o.apSsid, password: o.apPassword }, S.h.call.bind(null, 'ap'));
+  wifi().startAP({ ssid: o.apSsid, password: o.apPassword || '' }, S.h.call.bind(null, 'ap'));
 }
 
 /** Drops the cloud link and its module. */
@@ -306,7 +306,7 @@ function attempt(): void {
         S.cloud = hw.modules.load(CLOUD_MODULE).createCloud({
           net: hw.net,
           clock: hw.clock,
-          info: { fwVer: o.fwVer, fwType: o.fwType, tmplId: o.templateId, build: o.build, dev: hw.system.board },
+          info: { fwVer: o.fwVer, fwType: o.fwType || o.templateId, tmplId: o.templateId, build: o.build || '', dev: hw.system.board },
           heartbeatS: o.heartbeatS,
           buffIn: o.buffIn,
           log: hw.system.log,
@@ -314,7 +314,7 @@ function attempt(): void {
           onWrite: S.h.write
         }) as CloudClient;
       }
-      S.cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
+      S.cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: !!o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
     } catch (x) {
       hw.system.log('cloud: ' + x);
     }
