@@ -29,6 +29,8 @@ export const BUNDLES = [
   { input: 'lib/mode-store.ts', file: 'dist/edgent-store.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The state machine's steps, `require`d from Storage for each event (lib/machine.ts).
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // The button's gestures, `require`d from Storage for each edge and hold stage (lib/button.ts).
+  { input: 'lib/mode-button.ts', file: 'dist/edgent-button.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The board's TCP/TLS client, `require`d from Storage for each cloud connection (boards/driver.ts).
@@ -56,6 +58,7 @@ export const STORAGE_FILES = {
   'edgent-store': 'edgent-store.js',
   'edgent-steps': 'edgent-steps.js',
   'edgent-setup': 'edgent-setup.js',
+  'edgent-button': 'edgent-button.js',
   'edgent-net': 'edgent-net.js',
   'edgent-wifi': 'edgent-wifi.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`

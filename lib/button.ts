@@ -17,11 +17,16 @@
  * - At most one timer runs, only while held. `start()` is idempotent and
  *   measures from the start if the button is already down; `stop()` removes
  *   the watch and the timer, and no callback fires after it.
- * - A board has one button: the watcher's state is this module's, its steps
- *   module-level functions (cheaper on the board than closures of a factory).
+ * - The watcher's state is one plain object (`ButtonState`) its owner keeps,
+ *   and the functions below take it. On the board the device keeps it and
+ *   this code is the Storage module `BUTTON_MODULE`, loaded for each edge and
+ *   stage timer through the device's relay (a button is rarely touched: none
+ *   of its functions need be in RAM meanwhile). `createButton` wraps it for a
+ *   host or a test; a board has one button, so a second call stops the first.
  */
 
 import { ButtonPort, ClockPort, TimerId, Undo } from './ports';
+import { BUTTON_MODULE } from './modules';
 
 /** Shortest hold, in ms, that counts as a press; anything shorter is a bounce. */
 export const PRESS_MIN_MS = 50;
@@ -57,88 +62,120 @@ export interface Button {
   isHeld(): boolean;
 }
 
-// The watcher's state (createButton sets it up; a board has one configuration button).
-let o: ButtonOptions;
-let undo: Undo | null = null;
-let timer: TimerId | null = null;
-let since = -1;
-let stage: HoldStage = 'none';
+/**
+ * A watcher's options and state, kept by its owner. `relay` is how the watch
+ * and the stage timer reach `buttonEdge` and `buttonStage`: the device's
+ * `useModule` (called with `BUTTON_MODULE`, the function's name, this state
+ * and the edge), or absent for a direct call.
+ */
+export interface ButtonState extends ButtonOptions {
+  relay?: (mod: string, fn: 'buttonEdge' | 'buttonStage', b: ButtonState, pressed?: boolean) => void;
+  undo: Undo | null;
+  timer: TimerId | null;
+  /** When the current press began, -1 when released. */
+  since: number;
+  stage: HoldStage;
+}
+
+/** A new watcher's state for `opts` (not started). */
+export function buttonState(opts: ButtonOptions, relay?: ButtonState['relay']): ButtonState {
+  return {
+    button: opts.button, clock: opts.clock, onPress: opts.onPress, onReset: opts.onReset, onHold: opts.onHold,
+    relay: relay, undo: null, timer: null, since: -1, stage: 'none'
+  };
+}
 
 /** Forgets the current press: timer cleared, a shown hold stage ended. */
-function drop(): void {
-  since = -1;
-  if (timer !== null) o.clock.clearTimeout(timer);
-  timer = null;
-  if (stage !== 'none') {
-    stage = 'none';
-    o.onHold!('none');
+function drop(b: ButtonState): void {
+  b.since = -1;
+  if (b.timer !== null) b.clock.clearTimeout(b.timer);
+  b.timer = null;
+  if (b.stage !== 'none') {
+    b.stage = 'none';
+    b.onHold!('none');
   }
 }
 
-/** The hold reached the next stage (or the release edge was lost). */
-function onStage(): void {
-  timer = null;
+/** The stage timer of watcher `b` fired: the next hold stage, or a lost release noticed. */
+export function buttonStage(b: ButtonState): void {
+  b.timer = null;
   // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
-  if (!o.button.isPressed()) return drop();
-  stage = stage === 'none' ? 'hint' : 'reset';
-  if (stage === 'hint') arm();
-  o.onHold!(stage);
+  if (!b.button.isPressed()) return drop(b);
+  b.stage = b.stage === 'none' ? 'hint' : 'reset';
+  if (b.stage === 'hint') arm(b);
+  b.onHold!(b.stage);
 }
 
-/** Arms the timer of the next hold stage (only when someone shows the stages). */
-function arm(): void {
-  if (!o.onHold) return;
-  const ms = (stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (o.clock.now() - since);
-  timer = o.clock.setTimeout(onStage, ms > 0 ? ms : 0);
+/** Arms the timer for the next hold stage, counted from the press (only with an `onHold`). */
+function arm(b: ButtonState): void {
+  if (!b.onHold) return;
+  const ms = (b.stage === 'none' ? HOLD_HINT_MS : RESET_HOLD_MS) - (b.clock.now() - b.since);
+  const r = b.relay;
+  b.timer = b.clock.setTimeout(r ? r.bind(null, BUTTON_MODULE, 'buttonStage', b) : function () {
+    buttonStage(b);
+  }, ms > 0 ? ms : 0);
 }
 
-/** One debounced edge from the driver. */
-function onEdge(pressed: boolean): void {
-  const held = o.clock.now() - since;
-  const was = since;
-  drop();
-  if (!undo) return;
+/** An edge of watcher `b`'s button (`pressed` after it). */
+export function buttonEdge(b: ButtonState, pressed: boolean): void {
+  const held = b.clock.now() - b.since;
+  const was = b.since;
+  drop(b);
+  if (!b.undo) return;
   if (pressed) {
-    since = o.clock.now();
-    arm();
+    b.since = b.clock.now();
+    arm(b);
   } else if (was < 0) {
     return;
   } else if (held >= RESET_HOLD_MS) {
-    o.onReset();
-  } else if (held >= PRESS_MIN_MS && o.onPress) {
-    o.onPress(held);
+    b.onReset();
+  } else if (held >= PRESS_MIN_MS && b.onPress) {
+    b.onPress(held);
   }
 }
 
-/** The watcher's methods (see `Button`): module-level functions, one object. */
-const watcher: Button = {
-  start: function () {
-    if (undo) return;
-    undo = o.button.watch(onEdge);
-    if (o.button.isPressed()) {
-      since = o.clock.now();
-      arm();
-    }
-  },
-  stop: function () {
-    if (undo) undo();
-    undo = null;
-    if (timer !== null) o.clock.clearTimeout(timer);
-    timer = null;
-    since = -1;
-    stage = 'none';
-  },
-  isHeld: function () {
-    return since >= 0;
+/** Starts watching (idempotent); a button already down is measured from now. */
+export function buttonStart(b: ButtonState): void {
+  if (b.undo) return;
+  const r = b.relay;
+  b.undo = b.button.watch(r ? r.bind(null, BUTTON_MODULE, 'buttonEdge', b) : function (pressed: boolean) {
+    buttonEdge(b, pressed);
+  });
+  if (b.button.isPressed()) {
+    b.since = b.clock.now();
+    arm(b);
   }
-};
+}
+
+/** Stops watching and clears every timer; no callback fires afterwards. */
+export function buttonStop(b: ButtonState): void {
+  if (b.undo) b.undo();
+  b.undo = null;
+  if (b.timer !== null) b.clock.clearTimeout(b.timer);
+  b.timer = null;
+  b.since = -1;
+  b.stage = 'none';
+}
+
+/** The watcher `createButton` made last (a board has one button). */
+let last: ButtonState | null = null;
 
 /**
- * Creates the button watcher; call `start()` to begin. A board has one
- * configuration button: a second call stops the first watcher and takes its place.
+ * Creates the button watcher for a host or a test (not started). A board has
+ * one button: a second call stops the first watcher.
  */
 export function createButton(opts: ButtonOptions): Button {
-  if (o) watcher.stop();
-  o = opts;
-  return watcher;
+  if (last) buttonStop(last);
+  const b = (last = buttonState(opts));
+  return {
+    start: function () {
+      buttonStart(b);
+    },
+    stop: function () {
+      buttonStop(b);
+    },
+    isHeld: function () {
+      return b.since >= 0;
+    }
+  };
 }

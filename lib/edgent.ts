@@ -9,11 +9,11 @@
 
 import { Hardware, Undo } from './ports';
 import { State } from './types';
-import { createMachine, Machine, MachineOptions, SETUP_MODULE } from './machine';
-import { createButton } from './button';
+import { createMachine, useModule, Machine, MachineOptions, SETUP_MODULE } from './machine';
+import { buttonState } from './button';
 import { createIndicator } from './led';
 
-export { AP_IP, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './machine';
+export { AP_IP, BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './machine';
 
 /** Product options of `createEdgent`. */
 export interface EdgentOptions {
@@ -101,15 +101,16 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
   mo.indicator = indicator;
   const dev = createMachine(mo) as Machine & Edgent;
-  // The machine reads its options when it starts: the button joins them now, wired to the machine directly.
+  // The machine reads its options when it starts: the button joins them now, wired to the machine
+  // directly; its gestures are the button module's, loaded per edge.
   if (hw.button) {
-    mo.button = createButton({
+    mo.button = buttonState({
       button: hw.button,
       clock: hw.clock,
       onPress: opts.onButtonPress,
       onReset: dev.holdReset,
       onHold: indicator.setHold
-    });
+    }, useModule);
   }
   // The machine is the product's object: two more names, no wrappers.
   dev.apSsid = mo.apSsid;

@@ -14,7 +14,7 @@
 
 import { Hardware, Undo, WifiEvent } from './ports';
 import { BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State, ERR_INTERNAL, ERR_NONE } from './types';
-import { Button } from './button';
+import { ButtonState } from './button';
 import { Indicator } from './led';
 import { CloudClient } from './cloud';
 import { ConfigMode } from './mode-config';
@@ -22,7 +22,7 @@ import { MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
 import type { RecordOp } from './record-ops';
 
 export {
-  AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
+  AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, BUTTON_MODULE, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
   ERROR_REBOOT_MS, JOIN_TIMEOUT_MS, PROVISIONED_ATTEMPTS, PROVISION_ATTEMPTS, REBOOT_DELAY_MS, SETUP_MODULE, STATES, STEPS_MODULE,
   STORE_MODULE, SWITCH_DELAY_MS, backoff, cloudErrorCode, isCloudState, isConfigState, isStationState,
   joinErrorCode, transitions
@@ -63,8 +63,8 @@ export interface MachineOptions {
   provisionedAttempts?: number;
   /** Reboot into the stored config after this long without portal activity (0 = off). @default 0 */
   configIdleTimeoutMs?: number;
-  /** The configuration button: started and stopped with the machine; a hold postpones the ERROR reboot. */
-  button?: Pick<Button, 'start' | 'stop' | 'isHeld'>;
+  /** The configuration button's watcher (`BUTTON_MODULE` works on it): started and stopped with the machine; a hold postpones the ERROR reboot. */
+  button?: ButtonState;
   /** The status LED: shows every state. */
   indicator?: Pick<Indicator, 'setState' | 'stop'>;
   /** Throw on events the current state does not handle (tests). @default false */
@@ -214,7 +214,7 @@ function onTimer(): void {
  * operations go through it (the store module's `use`), and so do config
  * mode's requests and datagrams (`ConfigModeOptions.relay`).
  */
-function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown): any {
+export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown): any {
   const mods = S.hw.modules;
   const m = mods.load(mod);
   mods.unload(mod);

@@ -13,3 +13,5 @@ export const CONFIG_MODULE = 'edgent-portal';
 export const CLOUD_MODULE = 'edgent-cloud';
 /** Storage module with the config store (`lib/mode-store.ts`), loaded for each use of the record. */
 export const STORE_MODULE = 'edgent-store';
+/** Storage module with the button's gestures (`lib/mode-button.ts`), loaded for each edge and hold stage. */
+export const BUTTON_MODULE = 'edgent-button';

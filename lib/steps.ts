@@ -45,8 +45,8 @@ import { CloudClient } from './cloud';
 import type { Device, MachineOptions } from './machine';
 import type { RecordOp } from './record-ops';
 
-export { CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './modules';
-import { CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './modules';
+export { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './modules';
+import { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './modules';
 
 /** The access point's own address (the contract's fixed 192.168.4.1/24). */
 export const AP_IP = '192.168.4.1';
@@ -366,7 +366,7 @@ function onTimer(): void {
     attempt();
   } else if (kind === 'error') {
     // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
-    if (S.state === 'ERROR' && o.button && o.button.isHeld()) later('error', ERROR_HOLD_RECHECK_MS);
+    if (S.state === 'ERROR' && o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
     else dispatch('timeout');
   } else if (kind === 'reboot') {
     stop();
@@ -497,13 +497,13 @@ function start(): void {
   const c: ConfigRecord = record('load');
   S.committed = c.valid;
   S.lastErr = c.lastError;
-  if (o.button) o.button.start();
+  if (o.button) S.h.use(BUTTON_MODULE, 'buttonStart', o.button);
   dispatch(S.committed ? 'valid' : 'blank');
 }
 
 /** Stops every timer, watch, link and service, and the LED. */
 function stop(): void {
-  if (o.button) o.button.stop();
+  if (o.button) S.h.use(BUTTON_MODULE, 'buttonStop', o.button);
   if (o.indicator) o.indicator.stop();
   if (!S.started) return;
   S.started = false;

@@ -8,7 +8,8 @@ import * as cloudMode from '../../lib/mode-cloud';
 import * as storeMode from '../../lib/mode-store';
 import * as steps from '../../lib/steps';
 import * as setupMode from '../../lib/mode-setup';
-import { CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/edgent';
+import * as buttonMode from '../../lib/mode-button';
+import { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/edgent';
 
 /** The fake, with the names currently loaded. */
 export interface FakeModules extends ModulePort {
@@ -25,7 +26,8 @@ export function createFakeModules(): FakeModules {
     [CLOUD_MODULE]: cloudMode,
     [STORE_MODULE]: storeMode,
     [STEPS_MODULE]: steps,
-    [SETUP_MODULE]: setupMode
+    [SETUP_MODULE]: setupMode,
+    [BUTTON_MODULE]: buttonMode
   };
   const m: FakeModules = {
     loaded: [],

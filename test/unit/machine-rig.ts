@@ -4,10 +4,11 @@
  * spy and a system port counting reboots.
  */
 import sinon from 'sinon';
-import { createMachine, Device, Machine, MachineOptions, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/machine';
+import { createMachine, Device, Machine, MachineOptions, BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, STEPS_MODULE, STORE_MODULE } from '../../lib/machine';
 import * as steps from '../../lib/steps';
 import { use, RecordOp } from '../../lib/record-ops';
 import { ConfigStore } from '../../lib/store';
+import { ButtonState } from '../../lib/button';
 import { copyRecord, defaultRecord } from '../../lib/record';
 import { CloudEvent, CloudTarget, ConfigRecord } from '../../lib/types';
 import { FakeWifi } from '../fakes/wifi';
@@ -86,6 +87,8 @@ export interface MachineRig {
   log: string[];
   reboots: number;
   held: boolean;
+  /** The steps started the button's watch (and have not stopped it since). */
+  buttonWatched: boolean;
   /** Advances fake time in `step` ms until the radio is asked to join again. */
   waitJoin(clock: sinon.SinonFakeTimers, step?: number): void;
 }
@@ -99,7 +102,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
   const store = new RigStore(stored);
   const service = { running: false };
   const r = {
-    wifi, cloud, store, service, log: [] as string[], reboots: 0, held: false
+    wifi, cloud, store, service, log: [] as string[], reboots: 0, held: false, buttonWatched: false
   } as MachineRig;
   const options: MachineOptions = Object.assign({
     hw: {
@@ -119,6 +122,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
         load: (name: string) => {
           if (name === STEPS_MODULE) return steps;
           if (name === STORE_MODULE) return { use: (dev: Device, op: RecordOp, arg?: ConfigRecord) => use(dev, op, arg, store as unknown as ConfigStore) };
+          if (name === BUTTON_MODULE) return { buttonStart: () => { r.buttonWatched = true; }, buttonStop: () => { r.buttonWatched = false; } };
           if (name === CLOUD_MODULE) return { createCloud: (o: { onEvent: (ev: CloudEvent) => void }) => cloud.create(o) };
           if (name === CONFIG_MODULE) {
             return {
@@ -142,7 +146,8 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
     apSsid: 'Blynk Test-4KN8',
     apPassword: '',
     tls: false,
-    button: { start() {}, stop() {}, isHeld: () => r.held },
+    // The watcher's state as the steps read it (a press in progress: since >= 0); the button module itself is lib/button.ts's, tested there.
+    button: { get since() { return r.held ? 0 : -1; } } as unknown as ButtonState,
     debug: true
   }, opts || {});
   r.options = options;

@@ -673,6 +673,16 @@ describe('state machine', () => {
       assert.equal(r.service.running, false);
     });
 
+    it('the button is watched from start to stop, through the button module', () => {
+      r = rig();
+      m = r.machine;
+      assert.equal(r.buttonWatched, false);
+      m.start();
+      assert.equal(r.buttonWatched, true);
+      m.stop();
+      assert.equal(r.buttonWatched, false);
+    });
+
     it('debug mode throws on an event the state does not handle', () => {
       boot({ debug: true }, provisioned());
       assert.throws(() => m.portal({ type: 'board_info' }), /board_info not handled in CONNECTING_NET/);
