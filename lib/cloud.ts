@@ -201,7 +201,7 @@ export function createCloud(opts: CloudOptions): CloudClient {
     setMeta: setMeta,
     virtualWrite: pinFrame,
     syncVirtual: pinFrame,
-    isOnline: isOnline
+    isOnline: pinFrame as () => boolean
   };
 }
 
@@ -238,19 +238,17 @@ function setMeta(key: string, value: string): void {
 }
 
 /**
- * `virtualWrite(pin, value)` and `syncVirtual(pins)` in one function (one
- * function object instead of two on the board): with a value, HARDWARE `vw`
- * of one pin; without, HARDWARE_SYNC `vr` of the pins. Returns whether the
- * frame went out (false while offline).
+ * `virtualWrite(pin, value)`, `syncVirtual(pins)` and `isOnline()` in one
+ * function (one function object instead of three on the board): with a
+ * value, HARDWARE `vw` of one pin; with pins only, HARDWARE_SYNC `vr` of the
+ * pins; with neither, nothing sent. Returns false while offline, else true
+ * (the frame went out, or the client is online).
  */
-function pinFrame(pin: number | number[], value?: string | number | Array<string | number>): boolean {
+function pinFrame(pin?: number | number[], value?: string | number | Array<string | number>): boolean {
   if (phase !== 2) return false;
+  if (pin === undefined) return true;
   if (value === undefined) return send(MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
   return send(MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
-}
-
-function isOnline(): boolean {
-  return phase === 2;
 }
 
 /**
@@ -352,9 +350,14 @@ function onDown(this: Link, reason?: string): void {
 function onLink(this: Link | void, chunk?: string): void {
   var l = this;
   var now = clock.now();
+  var type: number, id: number, body: string | number;
   // A nested function exists only while the call runs (Espruino creates it at each call).
-  /** Handles one frame received on the current connection; for RESPONSE `body` is the status. */
-  function receive(type: number, id: number, body: string | number): void {
+  /**
+   * Handles the frame in `type`, `id` and `body` (for RESPONSE the status), received on the
+   * current connection. No parameters of its own: with them, the build could not move `onLink`'s
+   * parameter into `arguments`, and it would cost RAM for as long as the module is loaded.
+   */
+  function receive(): void {
     if (type === MSG_RESPONSE) {
       if (id !== 1 || phase === 2) return;
       if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return disconnect({ type: 'rejected', status: body as number });
@@ -432,11 +435,11 @@ function onLink(this: Link | void, chunk?: string): void {
       var n = frameSize(rx, buffIn);
       if (n < 0) return disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
       if (!n) return;
-      var type = rx.charCodeAt(0);
-      var id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
-      var body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
+      type = rx.charCodeAt(0);
+      id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
+      body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
       rx = rx.substr(n);
-      receive(type, id, body);
+      receive();
       if (l !== link) return;
     }
   }
