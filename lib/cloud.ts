@@ -33,7 +33,8 @@
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
  * the state lives in module variables and the methods and socket handlers are
- * module-level functions, so the module's RAM is about ten functions, twenty
+ * module-level functions, several uses to a function where the arguments or
+ * `this` tell them apart, so the module's RAM is nine functions, twenty
  * variables, the client object and, per connection, one `Link` object that
  * is at once the options and the handlers given to `net.connect` (the `this`
  * of its callbacks tells a replaced socket's callbacks apart). One timer serves
@@ -286,31 +287,47 @@ function send(type: number, body: string | number, id?: number): boolean {
 
 /**
  * Opens a connection: to `t` as a new attempt (the `connect` method), or
- * without `t` to `host:port` within the current attempt (port fallback,
- * redirect).
+ * without `t` to `host:port` within the current attempt (redirect). Called as
+ * a link's method, it is also the link's `onError` (with a reason:
+ * remembered) and `onClose` (without: the port fallback while not connected
+ * yet, else the attempt ends `offline`): one function object for the three.
  */
-function connect(t?: CloudTarget | null, host?: string, port?: number): void {
+function connect(this: Link | void, t?: CloudTarget | string | null, host?: string, port?: number): void {
+  var d = this as Link;
+  if (d && d.onClose === connect) {
+    if (d !== link) return;
+    if (typeof t === 'string') {
+      why = t === 'dns' || t === 'tls' || t === 'refused' || t === 'timeout' ? t : 'closed';
+      return;
+    }
+    var alt = d.port === 443 ? 9443 : d.port === 80 ? 8080 : 0;
+    if (phase || !alt || why === 'dns' || why === 'tls') return disconnect({ type: 'offline', reason: why });
+    call(log, 'cloud: ' + why + ', trying port ' + alt);
+    t = null;
+    host = d.host;
+    port = alt;
+  }
   disconnect(undefined, true);
   if (t) {
-    target = t;
+    target = t as CloudTarget;
     announced = false;
   }
-  t = target as CloudTarget;
+  var c = target as CloudTarget;
   var l: Link = {
-    host: host || t.host,
-    port: port || t.port,
-    tls: t.tls,
-    ca: t.ca,
+    host: host || c.host,
+    port: port || c.port,
+    tls: c.tls,
+    ca: c.ca,
     onConnect: onLink,
     onData: onLink,
-    onError: onDown,
-    onClose: onDown
+    onError: connect,
+    onClose: connect
   };
   link = l;
   rx = '';
   why = 'closed';
-  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
-  if (t.tls && t.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
+  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (c.tls ? ' tls' : '') + ' token ' + c.token.substr(0, 4) + '...');
+  if (c.tls && c.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
   timer = clock.setTimeout(onLink, CONNECT_TIMEOUT_MS);
   try {
     sock = net.connect(l, l);
@@ -319,25 +336,6 @@ function connect(t?: CloudTarget | null, host?: string, port?: number): void {
     call(log, 'cloud: connect failed: ' + e);
     clock.clearTimeout(timer);
     timer = clock.setTimeout(onLink, 0);
-  }
-}
-
-/**
- * The link's `onError` (with a reason: remembered) and `onClose` (without:
- * the port fallback while not connected yet, else the attempt ends `offline`).
- */
-function onDown(this: Link, reason?: string): void {
-  if (this !== link) return;
-  if (typeof reason === 'string') {
-    why = reason === 'dns' || reason === 'tls' || reason === 'refused' || reason === 'timeout' ? reason : 'closed';
-    return;
-  }
-  var alt = this.port === 443 ? 9443 : this.port === 80 ? 8080 : 0;
-  if (!phase && alt && why !== 'dns' && why !== 'tls') {
-    call(log, 'cloud: ' + why + ', trying port ' + alt);
-    connect(null, this.host, alt);
-  } else {
-    disconnect({ type: 'offline', reason: why });
   }
 }
 
