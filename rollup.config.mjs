@@ -25,7 +25,8 @@ export const BUNDLES = [
   { input: 'boards/index.ts', file: 'dist/espruino-edgent.js', format: 'cjs', tsconfig: 'tsconfig.boards.json', module: 'espruino-edgent' },
   // Mode modules, `require`d from Storage only while their mode runs (lib/edgent.ts).
   { input: 'lib/mode-config.ts', file: 'dist/edgent-portal.js', format: 'cjs', tsconfig: 'tsconfig.json' },
-  { input: 'lib/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // The cloud client with the board's TCP/TLS client in it (boards/driver.ts finds it there).
+  { input: 'boards/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
   { input: 'lib/mode-store.ts', file: 'dist/edgent-store.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The state machine's steps, `require`d from Storage for each event (lib/machine.ts).
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
@@ -33,8 +34,6 @@ export const BUNDLES = [
   { input: 'lib/mode-button.ts', file: 'dist/edgent-button.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
-  // The board's TCP/TLS client, `require`d from Storage for each cloud connection (boards/driver.ts).
-  { input: 'boards/mode-net.ts', file: 'dist/edgent-net.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
   // The board's Wi-Fi port, `require`d from Storage for each use of `hw.wifi()` (boards/driver.ts).
   { input: 'boards/mode-wifi.ts', file: 'dist/edgent-wifi.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
   // Firmware per board (boot code): the basic example with the library's core inlined.
@@ -59,7 +58,6 @@ export const STORAGE_FILES = {
   'edgent-steps': 'edgent-steps.js',
   'edgent-setup': 'edgent-setup.js',
   'edgent-button': 'edgent-button.js',
-  'edgent-net': 'edgent-net.js',
   'edgent-wifi': 'edgent-wifi.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.

@@ -8,8 +8,8 @@
  * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
  *   the ports' words (pure functions in `boards/mapping.ts`).
  * - HTTP requests and responses are Espruino's own objects, passed through.
- * - The TCP/TLS client is the Storage module `edgent-net` (`boards/net.ts`),
- *   loaded for each connection and in RAM only while one is open.
+ * - The TCP/TLS client (`boards/net.ts`) is part of the cloud's Storage
+ *   module, which the cloud client that asks for a connection has loaded.
  * - A board has one radio, one button and one LED, and firmware builds its
  *   ports once: the port methods are module-level functions over the board's
  *   state below (on Espruino a function nested in a factory costs about twice
@@ -21,7 +21,7 @@ import {
   ButtonPort, Hardware, HttpPort, JoinOptions, LedPort, NetPort, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
 import { ledLevel } from './mapping';
-import { NET_MODULE } from './net';
+import { CLOUD_MODULE } from '../lib/modules';
 import { Answer, WIFI_MODULE } from './wifi';
 import { BoardProfile, LedSpec } from './profiles';
 
@@ -140,13 +140,12 @@ const udpPort: UdpPort = {
   }
 };
 
-// The socket code is the Storage module NET_MODULE (boards/net.ts), in RAM only while a connection needs it.
+// The socket code (boards/net.ts) is in the cloud module, loaded (and dropped) by the core with the
+// cloud client that calls this: `require` finds it cached, and no module stays in RAM for the socket.
 const netPort: NetPort = {
   tls: false,
   connect: function (o, h) {
-    const conn = require(NET_MODULE).connect(o, h);
-    Modules.removeCached(NET_MODULE);
-    return conn;
+    return require(CLOUD_MODULE).connect(o, h);
   }
 };
 

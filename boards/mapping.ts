@@ -52,14 +52,21 @@ export function security(authMode: unknown): WifiSecurity {
 /**
  * Maps an Espruino socket error (`{code, message}`, messages from Espruino's
  * socketerrors.c such as `not found`, `SSL handshake failed`, `no route`) to
- * the port's reason words.
+ * the port's reason words. It calls no other function and its word table
+ * exists only during a call: it is part of the cloud module, where every
+ * function and module variable costs RAM while online.
  */
 export function socketReason(err: unknown): string {
   const e = (err && typeof err === 'object' ? String((err as { message?: string }).message) : String(err)).toLowerCase();
-  if (has(e, 'dns') || has(e, 'host') || has(e, 'not found')) return 'dns';
-  if (has(e, 'tls') || has(e, 'ssl') || has(e, 'handshake')) return 'tls';
-  if (has(e, 'refused') || has(e, 'no connection') || has(e, 'no route')) return 'refused';
-  if (has(e, 'timeout')) return 'timeout';
+  // Message words and the reason each means, tried in order.
+  const words = [
+    'dns', 'dns', 'host', 'dns', 'not found', 'dns',
+    'tls', 'tls', 'ssl', 'tls', 'handshake', 'tls',
+    'refused', 'refused', 'no connection', 'refused', 'no route', 'refused',
+    'timeout', 'timeout'
+  ];
+  // lastIndexOf, as in `has`: Espruino's indexOf matches past the end of the text.
+  for (let i = 0; i < words.length; i += 2) if (e.lastIndexOf(words[i]) >= 0) return words[i + 1];
   return 'closed';
 }
 

@@ -33,7 +33,8 @@
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
  * the state lives in module variables and the methods and socket handlers are
- * module-level functions, so the module's RAM is about ten functions, twenty
+ * module-level functions, several uses to a function where the arguments or
+ * `this` tell them apart, so the module's RAM is nine functions, twenty
  * variables, the client object and, per connection, one `Link` object that
  * is at once the options and the handlers given to `net.connect` (the `this`
  * of its callbacks tells a replaced socket's callbacks apart). One timer serves
@@ -201,7 +202,7 @@ export function createCloud(opts: CloudOptions): CloudClient {
     setMeta: setMeta,
     virtualWrite: pinFrame,
     syncVirtual: pinFrame,
-    isOnline: isOnline
+    isOnline: pinFrame as () => boolean
   };
 }
 
@@ -238,19 +239,17 @@ function setMeta(key: string, value: string): void {
 }
 
 /**
- * `virtualWrite(pin, value)` and `syncVirtual(pins)` in one function (one
- * function object instead of two on the board): with a value, HARDWARE `vw`
- * of one pin; without, HARDWARE_SYNC `vr` of the pins. Returns whether the
- * frame went out (false while offline).
+ * `virtualWrite(pin, value)`, `syncVirtual(pins)` and `isOnline()` in one
+ * function (one function object instead of three on the board): with a
+ * value, HARDWARE `vw` of one pin; with pins only, HARDWARE_SYNC `vr` of the
+ * pins; with neither, nothing sent. Returns false while offline, else true
+ * (the frame went out, or the client is online).
  */
-function pinFrame(pin: number | number[], value?: string | number | Array<string | number>): boolean {
+function pinFrame(pin?: number | number[], value?: string | number | Array<string | number>): boolean {
   if (phase !== 2) return false;
+  if (pin === undefined) return true;
   if (value === undefined) return send(MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
   return send(MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
-}
-
-function isOnline(): boolean {
-  return phase === 2;
 }
 
 /**
@@ -288,31 +287,47 @@ function send(type: number, body: string | number, id?: number): boolean {
 
 /**
  * Opens a connection: to `t` as a new attempt (the `connect` method), or
- * without `t` to `host:port` within the current attempt (port fallback,
- * redirect).
+ * without `t` to `host:port` within the current attempt (redirect). Called as
+ * a link's method, it is also the link's `onError` (with a reason:
+ * remembered) and `onClose` (without: the port fallback while not connected
+ * yet, else the attempt ends `offline`): one function object for the three.
  */
-function connect(t?: CloudTarget | null, host?: string, port?: number): void {
+function connect(this: Link | void, t?: CloudTarget | string | null, host?: string, port?: number): void {
+  var d = this as Link;
+  if (d && d.onClose === connect) {
+    if (d !== link) return;
+    if (typeof t === 'string') {
+      why = t === 'dns' || t === 'tls' || t === 'refused' || t === 'timeout' ? t : 'closed';
+      return;
+    }
+    var alt = d.port === 443 ? 9443 : d.port === 80 ? 8080 : 0;
+    if (phase || !alt || why === 'dns' || why === 'tls') return disconnect({ type: 'offline', reason: why });
+    call(log, 'cloud: ' + why + ', trying port ' + alt);
+    t = null;
+    host = d.host;
+    port = alt;
+  }
   disconnect(undefined, true);
   if (t) {
-    target = t;
+    target = t as CloudTarget;
     announced = false;
   }
-  t = target as CloudTarget;
+  var c = target as CloudTarget;
   var l: Link = {
-    host: host || t.host,
-    port: port || t.port,
-    tls: t.tls,
-    ca: t.ca,
+    host: host || c.host,
+    port: port || c.port,
+    tls: c.tls,
+    ca: c.ca,
     onConnect: onLink,
     onData: onLink,
-    onError: onDown,
-    onClose: onDown
+    onError: connect,
+    onClose: connect
   };
   link = l;
   rx = '';
   why = 'closed';
-  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (t.tls ? ' tls' : '') + ' token ' + t.token.substr(0, 4) + '...');
-  if (t.tls && t.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
+  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (c.tls ? ' tls' : '') + ' token ' + c.token.substr(0, 4) + '...');
+  if (c.tls && c.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
   timer = clock.setTimeout(onLink, CONNECT_TIMEOUT_MS);
   try {
     sock = net.connect(l, l);
@@ -325,25 +340,6 @@ function connect(t?: CloudTarget | null, host?: string, port?: number): void {
 }
 
 /**
- * The link's `onError` (with a reason: remembered) and `onClose` (without:
- * the port fallback while not connected yet, else the attempt ends `offline`).
- */
-function onDown(this: Link, reason?: string): void {
-  if (this !== link) return;
-  if (typeof reason === 'string') {
-    why = reason === 'dns' || reason === 'tls' || reason === 'refused' || reason === 'timeout' ? reason : 'closed';
-    return;
-  }
-  var alt = this.port === 443 ? 9443 : this.port === 80 ? 8080 : 0;
-  if (!phase && alt && why !== 'dns' && why !== 'tls') {
-    call(log, 'cloud: ' + why + ', trying port ' + alt);
-    connect(null, this.host, alt);
-  } else {
-    disconnect({ type: 'offline', reason: why });
-  }
-}
-
-/**
  * The link's `onConnect` (sends the login, HW_LOGIN id 1, and waits for its
  * reply) and `onData` (handles the chunk's complete frames in order) and,
  * called by the clock rather than as a link's method, the timer (connect
@@ -352,9 +348,14 @@ function onDown(this: Link, reason?: string): void {
 function onLink(this: Link | void, chunk?: string): void {
   var l = this;
   var now = clock.now();
+  var type: number, id: number, body: string | number;
   // A nested function exists only while the call runs (Espruino creates it at each call).
-  /** Handles one frame received on the current connection; for RESPONSE `body` is the status. */
-  function receive(type: number, id: number, body: string | number): void {
+  /**
+   * Handles the frame in `type`, `id` and `body` (for RESPONSE the status), received on the
+   * current connection. No parameters of its own: with them, the build could not move `onLink`'s
+   * parameter into `arguments`, and it would cost RAM for as long as the module is loaded.
+   */
+  function receive(): void {
     if (type === MSG_RESPONSE) {
       if (id !== 1 || phase === 2) return;
       if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return disconnect({ type: 'rejected', status: body as number });
@@ -432,11 +433,11 @@ function onLink(this: Link | void, chunk?: string): void {
       var n = frameSize(rx, buffIn);
       if (n < 0) return disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
       if (!n) return;
-      var type = rx.charCodeAt(0);
-      var id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
-      var body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
+      type = rx.charCodeAt(0);
+      id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
+      body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
       rx = rx.substr(n);
-      receive(type, id, body);
+      receive();
       if (l !== link) return;
     }
   }
