@@ -28,25 +28,19 @@ function down(): void {
   app = null;
 }
 
-// The hooks stay registered across uploads: they act on whichever upload is current.
-function onKill(): void {
-  global.$edgent.down();
-}
-
-function onInit(): void {
-  global.$edgent.up();
-}
-
 /** Runs `start` now and after every restart; stops it before save()/reset(). */
 export function runAtBoot(start: () => Stoppable): void {
   const g = global;
-  if (g.$edgent) g.$edgent.down();
+  const old = g.$edgent;
+  // An earlier upload's instance is stopped and its hooks taken off: the new upload's replace them.
+  if (old) {
+    old.down();
+    E.removeListener('kill', old.down);
+    E.removeListener('init', old.up);
+  }
   starter = start;
   g.$edgent = { up: up, down: down };
-  if (!g.$edgHook) {
-    g.$edgHook = true;
-    E.on('kill', onKill);
-    E.on('init', onInit);
-  }
+  E.on('kill', down);
+  E.on('init', up);
   up();
 }

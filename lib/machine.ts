@@ -19,7 +19,6 @@ import { Indicator } from './led';
 import { CloudClient } from './cloud';
 import { ConfigMode } from './mode-config';
 import { MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
-import type { RecordOp } from './record-ops';
 
 export {
   AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, BUTTON_MODULE, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
@@ -221,14 +220,9 @@ export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?:
   return m[fn](a, b, c);
 }
 
-/** Runs one operation on the stored record with the store module (`lib/record-ops.ts`). */
-function store(op: RecordOp): string {
-  return useModule(STORE_MODULE, 'use', S, op);
-}
-
 /** RESET_CONFIG's erase of token and Wi-Fi, with the store alone in RAM; the steps take the outcome. */
 function erase(): void {
-  const res = store('erase');
+  const res: string = useModule(STORE_MODULE, 'use', S, 'erase');
   call('erased', res === 'saved' || res === 'unchanged');
 }
 
@@ -239,7 +233,7 @@ function erase(): void {
  * while the cloud client is up, when RAM is tightest, and needs only the store.
  */
 function commit(): void {
-  const res = store('commit');
+  const res: string = useModule(STORE_MODULE, 'use', S, 'commit');
   S.committed = res === 'saved' || res === 'unchanged';
   if (S.committed) S.cfg = null;
   else S.hw.system.log('config save failed: ' + res);
