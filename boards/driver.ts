@@ -40,19 +40,19 @@ export interface RadioState {
   /** Espruino's `Wifi` module. */
   wifi: any;
   /** The core's Wi-Fi listener (it is the only one). */
-  fn: ((ev: WifiEvent) => void) | null;
+  fn?: (ev: WifiEvent) => void;
   /** The station link is up. */
   joined: boolean;
   /** Stations on the access point. */
   stations: number;
   /** The DHCP-timeout listener of the join in progress. */
-  dhcp: (() => void) | null;
+  dhcp?: () => void;
   /** Counts the port's calls that wait for an answer: an answer carries its call's number. */
   n: number;
   /** The core's callback of the join, AP start or scan in progress. */
-  cb: ((a: any) => void) | null;
+  cb?: (a: any) => void;
   /** The join in progress. */
-  jo: JoinOptions | null;
+  jo?: JoinOptions;
   /** Takes what `Wifi` answered (step `what` of call `n`) to a fresh load of the port module. */
   answer: (what: string, n: number, a?: unknown) => void;
   /** Adds (`on`) or removes (`removeListener`) the link and station listeners. */
@@ -97,7 +97,7 @@ function hook(f: string): void {
 /** Undoes `onEvent`: the core is the only listener. */
 function offWifi(): void {
   if (!radio.fn) return;
-  radio.fn = null;
+  radio.fn = undefined;
   hook('removeListener');
 }
 
@@ -118,7 +118,7 @@ function radioAnswer(what: string, n: number, a?: unknown): void {
 }
 
 const radio: RadioState = {
-  wifi: null, fn: null, joined: false, stations: 0, dhcp: null, n: 0, cb: null, jo: null, answer: radioAnswer, hook: hook, off: offWifi
+  wifi: null, joined: false, stations: 0, n: 0, answer: radioAnswer, hook: hook, off: offWifi
 };
 
 // Espruino's request and response objects are what the portal expects: they are handed over as they are.
@@ -150,17 +150,17 @@ const netPort: NetPort = {
 };
 
 /** The core's edge listener and the watch feeding it (a board has one button). */
-let buttonFn: ((pressed: boolean) => void) | null = null;
-let watchId: unknown = null;
+let buttonFn: ((pressed: boolean) => void) | undefined;
+let watchId: unknown;
 
 function onEdge(e: { state: boolean }): void {
   if (buttonFn) buttonFn(!!e.state !== activeLow);
 }
 
 function unwatch(): void {
-  if (watchId !== null) clearWatch(watchId as number);
-  watchId = null;
-  buttonFn = null;
+  if (watchId !== undefined) clearWatch(watchId as number);
+  watchId = undefined;
+  buttonFn = undefined;
 }
 
 const buttonPort: ButtonPort = {

@@ -22,7 +22,7 @@ let R: RadioState;
 
 function unhookDhcp(): void {
   if (R.dhcp) R.wifi.removeListener('dhcp_timeout', R.dhcp);
-  R.dhcp = null;
+  R.dhcp = undefined;
 }
 
 function mac(ap: boolean): string {
@@ -41,8 +41,8 @@ function later(what: string): (...args: any[]) => void {
 /** Ends the join in progress with `err`: what the driver hands to the core's callback. */
 function joinDone(err: JoinFailure | null): Answer {
   const cb = R.cb as (err: JoinFailure | null) => void;
-  R.cb = null;
-  R.jo = null;
+  R.cb = undefined;
+  R.jo = undefined;
   unhookDhcp();
   R.joined = !err;
   return [cb, err];
@@ -66,7 +66,7 @@ const wifiPort: WifiPort = {
       R.wifi.startAP(o.ssid, o.password ? { password: o.password, authMode: 'wpa2' } : { authMode: 'open' }, later('ap'));
     } catch (e) {
       // Both chips throw (rather than call back) for a password under 8 characters.
-      R.cb = null;
+      R.cb = undefined;
       cb(String(e));
     }
   },
@@ -105,7 +105,7 @@ const wifiPort: WifiPort = {
     try {
       R.wifi.scan(later('scan'));
     } catch (e) {
-      R.cb = null;
+      R.cb = undefined;
       cb([]);
     }
   },
@@ -162,7 +162,7 @@ export function answer(r: RadioState, what: string, n: number, a: any): Answer |
   }
   if (what === 'connect') return joinDone(a ? joinReason(a) : null);
   if (what === 'dhcp') return joinDone('no_ip');
-  R.cb = null;
+  R.cb = undefined;
   return [cb, what === 'ap' ? (a ? String(a) : null) : scanList(a)];
 }
 

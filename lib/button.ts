@@ -70,8 +70,8 @@ export interface Button {
  */
 export interface ButtonState extends ButtonOptions {
   relay?: (mod: string, fn: 'buttonEdge' | 'buttonStage', b: ButtonState, pressed?: boolean) => void;
-  undo: Undo | null;
-  timer: TimerId | null;
+  undo?: Undo;
+  timer?: TimerId;
   /** When the current press began, -1 when released. */
   since: number;
   stage: HoldStage;
@@ -81,15 +81,15 @@ export interface ButtonState extends ButtonOptions {
 export function buttonState(opts: ButtonOptions, relay?: ButtonState['relay']): ButtonState {
   return {
     button: opts.button, clock: opts.clock, onPress: opts.onPress, onReset: opts.onReset, onHold: opts.onHold,
-    relay: relay, undo: null, timer: null, since: -1, stage: 'none'
+    relay: relay, since: -1, stage: 'none'
   };
 }
 
 /** Forgets the current press: timer cleared, a shown hold stage ended. */
 function drop(b: ButtonState): void {
   b.since = -1;
-  if (b.timer !== null) b.clock.clearTimeout(b.timer);
-  b.timer = null;
+  if (b.timer !== undefined) b.clock.clearTimeout(b.timer);
+  b.timer = undefined;
   if (b.stage !== 'none') {
     b.stage = 'none';
     b.onHold!('none');
@@ -98,7 +98,7 @@ function drop(b: ButtonState): void {
 
 /** The stage timer of watcher `b` fired: the next hold stage, or a lost release noticed. */
 export function buttonStage(b: ButtonState): void {
-  b.timer = null;
+  b.timer = undefined;
   // The driver lost the release edge (ESP8266's watch queue holds 16 edges).
   if (!b.button.isPressed()) return drop(b);
   b.stage = b.stage === 'none' ? 'hint' : 'reset';
@@ -150,9 +150,9 @@ export function buttonStart(b: ButtonState): void {
 /** Stops watching and clears every timer; no callback fires afterwards. */
 export function buttonStop(b: ButtonState): void {
   if (b.undo) b.undo();
-  b.undo = null;
-  if (b.timer !== null) b.clock.clearTimeout(b.timer);
-  b.timer = null;
+  b.undo = undefined;
+  if (b.timer !== undefined) b.clock.clearTimeout(b.timer);
+  b.timer = undefined;
   b.since = -1;
   b.stage = 'none';
 }

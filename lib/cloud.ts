@@ -157,13 +157,13 @@ let onWrite: ((pin: number, values: string[]) => void) | undefined;
 /** `h-beat` in seconds and `buff-in` in bytes, defaults applied. */
 let heartbeatS = 0;
 let buffIn = 0;
-/** Target of the current attempt; null when idle. */
-let target: CloudTarget | null = null;
-/** The current connection and its socket; null when there is none. */
-let link: Link | null = null;
-let sock: Socket | null = null;
+/** Target of the current attempt; undefined when idle (on the board a null costs a block more). */
+let target: CloudTarget | undefined;
+/** The current connection and its socket; undefined when there is none. */
+let link: Link | undefined;
+let sock: Socket | undefined;
 /** The pending timer: connect timeout, login timeout or heartbeat. */
-let timer: TimerId = null;
+let timer: TimerId;
 /** 0 connecting, 1 waiting for the login reply, 2 online. */
 let phase = 0;
 /** The `online` event of this attempt went out (a redirect does not repeat it). */
@@ -215,10 +215,10 @@ function disconnect(ev?: CloudEvent, keep?: boolean): void {
   var s = sock;
   if (!ev && !keep && target) call(log, 'cloud: disconnect');
   if (timer != null) clock.clearTimeout(timer);
-  timer = null;
+  timer = undefined;
   phase = 0;
-  link = null;
-  sock = null;
+  link = undefined;
+  sock = undefined;
   if (s) {
     try {
       s.close();
@@ -227,7 +227,7 @@ function disconnect(ev?: CloudEvent, keep?: boolean): void {
     }
   }
   if (keep) return;
-  target = null;
+  target = undefined;
   announced = false;
   if (!ev) return;
   call(log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
@@ -441,7 +441,7 @@ function onLink(this: Link | void, chunk?: string): void {
       if (l !== link) return;
     }
   }
-  timer = null;
+  timer = undefined;
   if (!phase) {
     // Not connected in time (or no socket at all): as if the connection closed.
     if (sock) why = 'timeout';

@@ -49,13 +49,13 @@ export interface DnsOptions {
 
 /** A responder's state, kept by its owner (on the board the module is loaded per datagram: `dnsMessage`). */
 export interface DnsState {
-  sock: UdpSocket | null;
+  sock?: UdpSocket;
   /** What answers need, fixed at start: the 4 bytes of `apIp`, then the served name in wire form, or nothing more in captive mode. */
   serve: string;
 }
 
 /** The state of this module's own responder, for a caller that passes none. */
-const OWN: DnsState = { sock: null, serve: '' };
+const OWN: DnsState = { serve: '' };
 
 /** Responder `d` answers one datagram; drops it (never a throw) when it is not a well-formed query. */
 export function dnsMessage(d: DnsState, q: string, from: UdpPeer): void {
@@ -86,7 +86,7 @@ export function dnsMessage(d: DnsState, q: string, from: UdpPeer): void {
       q.substring(12, p);
     // Name as a compression pointer (0xC000 | offset 12) to the question; A, IN, TTL, 4 bytes of address.
     if (answer) out += String.fromCharCode(0xc0, 0x0c, 0, 1, 0, 1, 0, 0, DNS_TTL_S >> 8, DNS_TTL_S & 255, 0, 4) + serve.substring(0, 4);
-    if (d.sock !== null) d.sock.send(out, from.port, from.address);
+    if (d.sock) d.sock.send(out, from.port, from.address);
   } catch (e) {
     // Never throw into the UDP callback.
   }
@@ -103,7 +103,7 @@ export function dnsMessage(d: DnsState, q: string, from: UdpPeer): void {
  */
 export function startDns(o: DnsOptions, d?: DnsState, handler?: (q: string, from: UdpPeer) => void): void {
   const st = d || OWN;
-  if (st.sock !== null) return;
+  if (st.sock) return;
   let s = '';
   let n = 0;
   for (let at = 0, dot = 0; dot >= 0; at = dot + 1) {
@@ -133,6 +133,6 @@ export function startDns(o: DnsOptions, d?: DnsState, handler?: (q: string, from
 export function stopDns(d?: DnsState): void {
   const st = d || OWN;
   const s = st.sock;
-  st.sock = null;
-  if (s !== null) s.close();
+  st.sock = undefined;
+  if (s) s.close();
 }

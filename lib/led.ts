@@ -88,15 +88,15 @@ let clock: ClockPort;
 let state: State | '' = '';
 let hold: HoldStage = 'none';
 let i = 0;
-let timer: TimerId | null = null;
+let timer: TimerId | undefined;
 
 /**
  * Shows the current pattern's next beat or breathing step and arms the
  * timer for the one after; `again` restarts the pattern from its start.
  */
 function step(again?: boolean): void {
-  if (again && timer !== null) clock.clearTimeout(timer);
-  timer = null;
+  if (again && timer !== undefined) clock.clearTimeout(timer);
+  timer = undefined;
   if (!led) return;
   if (again) i = 0;
   const p = hold !== 'none' ? pattern(hold) : state ? pattern(state) || pattern('ERROR') : undefined;
@@ -133,8 +133,8 @@ const indicator: Indicator = {
     step(true);
   },
   stop: function () {
-    if (timer !== null) clock.clearTimeout(timer);
-    timer = null;
+    if (timer !== undefined) clock.clearTimeout(timer);
+    timer = undefined;
     state = '';
     hold = 'none';
     if (led) led.show(0, 0, 0);
@@ -146,8 +146,8 @@ const indicator: Indicator = {
  * second call cancels the first indicator's timer and takes its place.
  */
 export function createIndicator(opts: IndicatorOptions): Indicator {
-  if (timer !== null) clock.clearTimeout(timer);
-  timer = null;
+  if (timer !== undefined) clock.clearTimeout(timer);
+  timer = undefined;
   led = opts.led;
   clock = opts.clock;
   state = '';

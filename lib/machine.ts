@@ -139,17 +139,17 @@ export interface Device {
   state: State;
   /** Bumped by every transition, retry, reboot and stop: answers of an older epoch are dropped. */
   epoch: number;
-  /** The one timer slot, and what it waits for. */
-  timer: unknown;
+  /** The one timer slot, and what it waits for (a field the device does not use is undefined, not null: on the board a null costs a block more). */
+  timer?: unknown;
   timerKind: TimerKind;
   /** Config mode's idle timeout. */
-  idleTimer: unknown;
+  idleTimer?: unknown;
   /** The product's state and virtual pin listeners. */
   listeners: Array<(next: State, prev: State) => void>;
   writers: Array<(pin: number, values: string[]) => void>;
   started: boolean;
   /** Credentials staged by `/config` and not yet stored; null when the device works with the stored record (read from flash when needed). */
-  cfg: ConfigRecord | null;
+  cfg?: ConfigRecord;
   /** The record is the stored, valid one. */
   committed: boolean;
   /** Credentials from `/config` not yet used for a login. */
@@ -164,13 +164,13 @@ export interface Device {
   ap: number;
   /** The epoch in which the access point was asked for: its failure counts only if nothing moved on since. */
   apEpoch: number;
-  mode: ConfigMode | null;
-  cloud: CloudClient | null;
+  mode?: ConfigMode;
+  cloud?: CloudClient;
   /** Events raised while one is handled. */
-  queue: MachineEvent[] | null;
+  queue?: MachineEvent[];
   /** Operations put off to a step of their own (`/config`'s credentials, cloud failures, a failure's code for flash): op, arg, op, arg… */
-  inbox: unknown[] | null;
-  undoWifi: Undo | null;
+  inbox?: unknown[];
+  undoWifi?: Undo;
   /** Spreads retry delays per device. */
   jitterSeed: number;
 }
@@ -199,7 +199,7 @@ function call(op: string, arg?: any, arg2?: any): any {
 
 function onTimer(): void {
   const kind = S.timerKind;
-  S.timer = null;
+  S.timer = undefined;
   if (kind !== 'commit' && kind !== 'erase') return call('timer');
   S.timerKind = '';
   if (kind === 'commit') commit();
@@ -235,7 +235,7 @@ function erase(): void {
 function commit(): void {
   const res: string = useModule(STORE_MODULE, 'use', S, 'commit');
   S.committed = res === 'saved' || res === 'unchanged';
-  if (S.committed) S.cfg = null;
+  if (S.committed) S.cfg = undefined;
   else S.hw.system.log('config save failed: ' + res);
   S.lastErr = S.committed ? ERR_NONE : ERR_INTERNAL;
   if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', S.o.apSsid);
@@ -278,7 +278,7 @@ function info(): BoardInfo {
 
 function portal(req: PortalRequest): void {
   // Activity matters only while config mode's idle timeout runs: no steps to load for it otherwise.
-  if (req.type === 'activity' && S.idleTimer === null) return;
+  if (req.type === 'activity' && S.idleTimer === undefined) return;
   if (req.type !== 'config') return call('portal', req);
   // New credentials are taken once the request's handler has returned (its RAM is free by then);
   // the reply is already written.
@@ -302,7 +302,7 @@ function takeInbox(): void {
   try {
     while (q && q.length) call(q.shift() as string, q.shift());
   } finally {
-    S.inbox = null;
+    S.inbox = undefined;
   }
 }
 
@@ -369,9 +369,9 @@ const api: Machine = {
 export function createMachine(options: MachineOptions): Machine {
   if (S) api.stop();
   S = {
-    o: options, hw: options.hw, h: hooks, state: 'BOOT', epoch: 0, timer: null, timerKind: '', idleTimer: null,
-    listeners: [], writers: [], started: false, cfg: null, committed: false, fresh: false, rebooting: false,
-    lastErr: 0, failCode: 0, attempts: 0, ap: 0, apEpoch: 0, mode: null, cloud: null, queue: null, inbox: null, undoWifi: null,
+    o: options, hw: options.hw, h: hooks, state: 'BOOT', epoch: 0, timerKind: '',
+    listeners: [], writers: [], started: false, committed: false, fresh: false, rebooting: false,
+    lastErr: 0, failCode: 0, attempts: 0, ap: 0, apEpoch: 0,
     jitterSeed: 0
   };
   return api;

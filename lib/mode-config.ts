@@ -51,7 +51,7 @@ export type ConfigMode = PortalState & DnsState;
  * @throws TypeError if `o.apIp` is not a dotted-quad IPv4 address (nothing is started then)
  */
 export function startConfigMode(o: ConfigModeOptions): ConfigMode {
-  const m: ConfigMode = { o: null, srv: null, t: [], w: null, st: null, sock: null, serve: '' };
+  const m: ConfigMode = { t: [], serve: '' };
   const r = o.relay;
   startDns(o, m, r ? r.bind(null, CONFIG_MODULE, 'dnsMessage', m) : undefined);
   startPortal(o, m, r ? r.bind(null, CONFIG_MODULE, 'portalRequest', m) : undefined);

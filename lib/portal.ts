@@ -113,24 +113,24 @@ export interface PortalOptions {
  * the portal has stopped and the callback does nothing.
  */
 export interface PortalState {
-  /** The running portal's options, null when stopped. */
-  o: PortalOptions | null;
-  srv: HttpServer | null;
+  /** The running portal's options, absent when stopped (a field the portal does not use is undefined, not null: on the board a null costs a block more). */
+  o?: PortalOptions;
+  srv?: HttpServer;
   /** Pending per-request timers (body deadline, stream cut), all cleared by `stopPortal`. */
   t: TimerId[];
-  /** Responses waiting for the scan in progress, or null when none runs. */
-  w: HttpResponse[] | null;
+  /** Responses waiting for the scan in progress, absent when none runs. */
+  w?: HttpResponse[];
   /** The scan's deadline. */
-  st: TimerId | null;
+  st?: TimerId;
 }
 
 /** The state this copy of the module works on: set by every entry point (its own, for a caller that passes none). */
-let P: PortalState = { o: null, srv: null, t: [], w: null, st: null };
+let P: PortalState = { t: [] };
 
 /** A string logs a line (`portal: ` prefix); a request goes to `send`. Never throws. */
 function tell(x: PortalRequest | string): void {
   const o = P.o;
-  if (o === null) return;
+  if (!o) return;
   try {
     if (typeof x !== 'string') o.send(x);
     else o.hw.system.log('portal: ' + x);
@@ -241,10 +241,10 @@ function reply(res: HttpResponse, status: number, text?: string): void {
 function onScan(list?: ScanEntry[]): void {
   const w = P.w;
   const o = P.o;
-  if (w === null || o === null) return;
-  P.w = null;
-  if (P.st !== null) o.hw.clock.clearTimeout(P.st);
-  P.st = null;
+  if (!w || !o) return;
+  P.w = undefined;
+  if (P.st !== undefined) o.hw.clock.clearTimeout(P.st);
+  P.st = undefined;
   let text = '[]';
   try {
     if (list) text = scanJson(list);
@@ -277,7 +277,7 @@ export function portalRequest(p: PortalState, req: HttpRequest, res: HttpRespons
     return parseInt(v, 10);
   };
   const o = p.o;
-  if (o === null) return;
+  if (!o) return;
   try {
     const url = req.url;
     if (form === undefined) {
@@ -406,7 +406,7 @@ export function portalRequest(p: PortalState, req: HttpRequest, res: HttpRespons
       tell({ type: 'board_info' });
     } else if (path === '/wifi_scan.json') {
       // One scan at a time (the radio throws on a second one): later requests wait for the same result.
-      if (p.w !== null) {
+      if (p.w) {
         p.w.push(res);
         return;
       }
@@ -462,7 +462,7 @@ export function portalRequest(p: PortalState, req: HttpRequest, res: HttpRespons
 export function startPortal(o: PortalOptions, p?: PortalState, handler?: (req: HttpRequest, res: HttpResponse) => void): PortalState {
   const st = p || P;
   P = st;
-  if (st.o !== null) return st;
+  if (st.o) return st;
   st.o = o;
   try {
     st.srv = o.hw.http.listen(o.port || 80, handler || function (req: HttpRequest, res: HttpResponse) {
@@ -483,21 +483,21 @@ export function stopPortal(p?: PortalState): void {
   if (p) P = p;
   const st = P;
   const o = st.o;
-  if (o === null) return;
+  if (!o) return;
   const s = st.srv;
   const t = st.t;
   st.t = [];
-  st.w = null;
+  st.w = undefined;
   for (let i = 0; i < t.length; i++) o.hw.clock.clearTimeout(t[i]);
-  if (st.st !== null) o.hw.clock.clearTimeout(st.st);
-  st.st = null;
-  st.srv = null;
-  if (s !== null) {
+  if (st.st !== undefined) o.hw.clock.clearTimeout(st.st);
+  st.st = undefined;
+  st.srv = undefined;
+  if (s) {
     try {
       s.close();
     } catch (e) {
       tell('close failed: ' + e);
     }
   }
-  st.o = null;
+  st.o = undefined;
 }

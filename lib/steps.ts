@@ -214,23 +214,23 @@ function record(op: RecordOp, arg?: ConfigRecord): any {
 
 /** Arms the timer slot for `kind` (replacing what it waited for). */
 function later(kind: TimerKind, ms: number): void {
-  if (S.timer !== null) hw.clock.clearTimeout(S.timer);
+  if (S.timer !== undefined) hw.clock.clearTimeout(S.timer);
   S.timerKind = kind;
   S.timer = hw.clock.setTimeout(S.h.timer, ms);
 }
 
 /** Drops the pending timer and makes every pending answer stale. */
 function moveOn(): void {
-  if (S.timer !== null) hw.clock.clearTimeout(S.timer);
-  S.timer = null;
+  if (S.timer !== undefined) hw.clock.clearTimeout(S.timer);
+  S.timer = undefined;
   S.timerKind = '';
   S.epoch++;
 }
 
 /** (Re)arms the idle timeout while config mode runs; clears it otherwise. */
 function armIdle(): void {
-  if (S.idleTimer !== null) hw.clock.clearTimeout(S.idleTimer);
-  S.idleTimer = null;
+  if (S.idleTimer !== undefined) hw.clock.clearTimeout(S.idleTimer);
+  S.idleTimer = undefined;
   if (o.configIdleTimeoutMs && S.ap === 2) S.idleTimer = hw.clock.setTimeout(S.h.call.bind(null, 'idle'), o.configIdleTimeoutMs);
 }
 
@@ -265,7 +265,7 @@ function configMode(on: boolean): void {
       try {
         hw.modules.load(CONFIG_MODULE).stopConfigMode(S.mode);
       } finally {
-        S.mode = null;
+        S.mode = undefined;
         hw.modules.unload(CONFIG_MODULE);
       }
     }
@@ -284,7 +284,7 @@ function configMode(on: boolean): void {
 function dropCloud(): void {
   if (!S.cloud) return;
   S.cloud.disconnect();
-  S.cloud = null;
+  S.cloud = undefined;
   hw.modules.unload(CLOUD_MODULE);
 }
 
@@ -345,7 +345,7 @@ function fail(code: number, ev: MachineEvent): void {
   S.lastErr = code;
   S.h.putOff('save_error');
   if (!S.committed) {
-    S.cfg = null;
+    S.cfg = undefined;
     S.fresh = false;
   }
   dispatch(ev);
@@ -394,7 +394,7 @@ function enter(s: State): void {
   } else if (s === 'RESET_CONFIG') {
     // The device erases the record once this step is over (lib/machine.ts `erase`: the store
     // alone, while the cloud link that was just dropped may still hold its RAM), then reports `erased`.
-    S.cfg = null;
+    S.cfg = undefined;
     S.committed = false;
     S.lastErr = ERR_NONE;
     later('erase', 0);
@@ -455,7 +455,7 @@ function dispatch(ev: MachineEvent): void {
   try {
     while (q.length && S.started && !S.rebooting) apply(q.shift() as MachineEvent);
   } finally {
-    S.queue = null;
+    S.queue = undefined;
   }
 }
 
@@ -510,7 +510,7 @@ function stop(): void {
   S.rebooting = false;
   moveOn();
   if (S.undoWifi) S.undoWifi();
-  S.undoWifi = null;
+  S.undoWifi = undefined;
   configMode(false);
   dropCloud();
   wifi().leave();
@@ -519,7 +519,7 @@ function stop(): void {
 /** A request from the portal. */
 function portal(req: PortalRequest): void {
   if (req.type === 'activity') {
-    if (S.idleTimer !== null) armIdle();
+    if (S.idleTimer !== undefined) armIdle();
     return;
   }
   if (req.type === 'config') {
@@ -535,7 +535,7 @@ function portal(req: PortalRequest): void {
       S.lastErr = ERR_NONE;
       const res = record('save', c);
       S.committed = res === 'saved' || res === 'unchanged';
-      if (S.committed) S.cfg = null;
+      if (S.committed) S.cfg = undefined;
       else hw.system.log('config save failed: ' + res);
     }
   }
@@ -544,7 +544,7 @@ function portal(req: PortalRequest): void {
 
 /** The idle timeout of config mode: reboot into a stored config, or wait again. */
 function onIdle(): void {
-  S.idleTimer = null;
+  S.idleTimer = undefined;
   if (record('load').valid) dispatch('idle');
   else armIdle();
 }
