@@ -111,9 +111,10 @@ function wifiPort(): WifiPort {
 
 /** What `Wifi` answered to a call of the port (`answer` of the module): the core's callback, if any, runs once the module is done. */
 function radioAnswer(what: string, n: number, a?: unknown): void {
-  const m = require(WIFI_MODULE);
+  // No variable holds the module: once `answer` has returned it is garbage, and what the core does
+  // next (a scan reply, the steps of a join) has its RAM.
+  const d: Answer | undefined = require(WIFI_MODULE).answer(radio, what, n, a);
   Modules.removeCached(WIFI_MODULE);
-  const d: Answer | undefined = m.answer(radio, what, n, a);
   if (d) d[0](d[1]);
 }
 
