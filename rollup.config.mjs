@@ -1,8 +1,11 @@
 /**
  * Builds the Espruino bundles: TypeScript compiled to ES5, bundled by rollup,
- * minified by terser, then checked against the Espruino rules and the size
- * budget (size-budget.json) by tools/rollup-plugin-espruino.js, which also
- * prints the size table. A bundle is one entry of BUNDLES.
+ * minified by terser (which shortens `_`-prefixed fields), the library's
+ * internal property names shortened (tools/short-props.js, one list for every
+ * bundle), parameters moved to `arguments` (tools/params-to-arguments.js),
+ * then checked against the Espruino rules and the size budget
+ * (size-budget.json) by tools/rollup-plugin-espruino.js, which also prints the
+ * size table. A bundle is one entry of BUNDLES.
  */
 import { basename } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -10,6 +13,7 @@ import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { espruinoCheck } from './tools/rollup-plugin-espruino.js';
 import { paramsToArguments } from './tools/params-to-arguments.js';
+import { shortProps } from './tools/short-props.js';
 
 /**
  * Every bundle the build writes. `tsconfig`: the program it is compiled in
@@ -170,6 +174,9 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
         // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).
         format: { comments: false, ascii_only: true },
       }),
+      // Every property name costs RAM, a second block past 4 characters: the internal names listed in
+      // tools/short-props.js get short ones, the same in every bundle (objects cross bundles).
+      shortProps(),
       // Parameters cost RAM for as long as their function exists, `var`s only during a call.
       paramsToArguments(),
       check,
