@@ -1,8 +1,9 @@
 /**
  * Builds the Espruino bundles: TypeScript compiled to ES5, bundled by rollup,
- * minified by terser (which shortens `_`-prefixed fields), the library's
- * internal property names shortened (tools/short-props.js, one list for every
- * bundle), parameters moved to `arguments` (tools/params-to-arguments.js),
+ * the library's internal property names shortened in its own modules
+ * (tools/short-props.js, one list for every bundle), minified by terser (which
+ * shortens `_`-prefixed fields), parameters moved to `arguments`
+ * (tools/params-to-arguments.js),
  * then checked against the Espruino rules and the size budget
  * (size-budget.json) by tools/rollup-plugin-espruino.js, which also prints the
  * size table. A bundle is one entry of BUNDLES.
@@ -163,6 +164,10 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
         include,
         compilerOptions: { noEmit: false, declaration: false, module: 'esnext', target: 'es5' },
       }),
+      // Every property name costs RAM, a second block past 4 characters: the internal names listed in
+      // tools/short-props.js get short ones in the library's own modules, the same in every bundle
+      // (objects cross bundles); product code is left as it is.
+      shortProps(),
       terser({
         ecma: 5,
         // Espruino does not hoist: function declarations go first in their scope. Vars stay where they
@@ -174,9 +179,6 @@ export function bundleOptions({ input, file, format, name, tsconfig: own }, { ts
         // ascii_only: the board has no Unicode; a literal byte must stay one byte (\xNN).
         format: { comments: false, ascii_only: true },
       }),
-      // Every property name costs RAM, a second block past 4 characters: the internal names listed in
-      // tools/short-props.js get short ones, the same in every bundle (objects cross bundles).
-      shortProps(),
       // Parameters cost RAM for as long as their function exists, `var`s only during a call.
       paramsToArguments(),
       check,

@@ -13,17 +13,19 @@
  * `rename(code)` rewrites exactly the non-computed member properties (`x.name`)
  * and non-computed object keys (`{name: …}`) with a listed name, with a real
  * parser: strings, variables and computed accesses stay as they are. It throws
- * (so the build fails) when the rename could break the bundle: a listed name
+ * (so the build fails) when the rename could break the module: a listed name
  * that is also a string literal (a quoted key, `x['name']`, or a name handed
  * around as a string, as the steps' operations and events are), an export of
- * a module, or a short name that the bundle already has as a property name or
- * string. Every device bundle (boot code and Storage modules) goes through it
- * with the same list, so objects shared between bundles agree on the names.
+ * a module, or a short name that the module already has as a property name or
+ * string.
  *
- * `shortProps()` is the rollup plugin, listed after the minifier. Its
- * `transform` also refuses a product firmware (code outside the library's own
- * lib/, boards/ and examples/) that uses a listed name as a property: the
- * rename would change that code too.
+ * `shortProps()` is the rollup plugin. It renames each module of the library's
+ * own device sources (lib/ and boards/) as it is loaded, after TypeScript, with
+ * the same list in every bundle, so objects shared between bundles (the device
+ * state is made by the boot code and worked on by edgent-steps) agree on the
+ * names. Product code (the examples, a maker's firmware) is left as it is: it
+ * reaches the library only through its public API, whose names are never on
+ * the list, so its own property names and strings are its own business.
  */
 'use strict';
 
@@ -138,23 +140,24 @@ function namesOf(ast) {
  * @param {string} [file]
  * @returns {string}
  */
-function rename(code, names = SHORT_NAMES, file = 'bundle') {
+function rename(code, names = SHORT_NAMES, file = 'module') {
   checkList(names);
   const has = (/** @type {string} */ k) => Object.prototype.hasOwnProperty.call(names, k);
   const shorts = new Set(Object.keys(names).map((k) => names[k]));
-  const { props, strings } = namesOf(acorn.parse(code, { ecmaVersion: 5 }));
+  // A module after TypeScript: ES5 code with ES module imports and exports.
+  const { props, strings } = namesOf(acorn.parse(code, { ecmaVersion: 2020, sourceType: 'module', allowReserved: true }));
   /** @type {string[]} */
   const problems = [];
   for (const s of strings) {
     if (has(s)) problems.push(`listed name "${s}" is used as a string (a quoted key, x["${s}"], or a name passed around): it would no longer match the renamed property; take it off the list`);
-    if (shorts.has(s)) problems.push(`short name "${s}" is also a string in the bundle (a property accessed by name?): pick another short name`);
+    if (shorts.has(s)) problems.push(`short name "${s}" is also a string in the module (a property accessed by name?): pick another short name`);
   }
   const clashes = new Set();
   for (const p of props) {
     if (p.exported && has(p.name)) problems.push(`listed name ${p.name} is an export of the module: other code reaches it by that name; take it off the list`);
     if (shorts.has(p.name)) clashes.add(p.name);
   }
-  for (const s of clashes) problems.push(`short name ${s} is already a property name in the bundle: pick another short name`);
+  for (const s of clashes) problems.push(`short name ${s} is already a property name in the module: pick another short name`);
   if (problems.length) throw new Error(`short-props: ${file}:\n  ${problems.join('\n  ')}`);
   let out = '';
   let at = 0;
@@ -165,27 +168,13 @@ function rename(code, names = SHORT_NAMES, file = 'bundle') {
   return out + code.slice(at);
 }
 
-/** The library's own device sources: the rename applies to them by design. */
-const OWN = ['lib', 'boards', 'examples'].map((dir) => path.join(__dirname, '..', dir) + path.sep);
+/** The library's own device sources, the only modules the rename applies to. */
+const OWN = ['lib', 'boards'].map((dir) => path.join(__dirname, '..', dir) + path.sep);
 
 /**
- * Throws if a module of product code (not the library's own sources) uses a
- * listed name as a property or key, which the rename would change as well.
- * @param {string} code the module as JavaScript (after TypeScript)
- * @param {string} id its file
- * @param {Readonly<Record<string, string>>} [names] default SHORT_NAMES
- */
-function checkForeign(code, id, names = SHORT_NAMES) {
-  if (OWN.some((dir) => path.resolve(id).startsWith(dir)) || !/\.[cm]?[jt]s$/.test(id)) return;
-  const ast = acorn.parse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true });
-  const used = [...new Set(namesOf(ast).props.map((p) => p.name).filter((n) => Object.prototype.hasOwnProperty.call(names, n)))];
-  if (used.length) {
-    throw new Error(`short-props: ${id} uses the property name(s) ${used.join(', ')}, which the build shortens in the library's internal objects (tools/short-props.js SHORT_NAMES): rename them in your firmware`);
-  }
-}
-
-/**
- * The rollup plugin: `rename` on every output chunk, `checkForeign` on every module of product code.
+ * The rollup plugin: `rename` on every module of the library's own device
+ * sources (after TypeScript), nothing on product code. List it after the
+ * TypeScript plugin.
  * @param {Readonly<Record<string, string>>} [names] default SHORT_NAMES
  * @returns {import('rollup').Plugin}
  */
@@ -193,13 +182,10 @@ function shortProps(names = SHORT_NAMES) {
   return {
     name: 'short-props',
     transform(code, id) {
-      checkForeign(code, id, names);
-      return null;
-    },
-    renderChunk(code, chunk) {
-      return { code: rename(code, names, chunk.fileName), map: null };
+      if (!OWN.some((dir) => path.resolve(id).startsWith(dir)) || !/\.[cm]?[jt]s$/.test(id)) return null;
+      return { code: rename(code, names, path.relative(path.join(__dirname, '..'), id)), map: null };
     },
   };
 }
 
-module.exports = { SHORT_NAMES, rename, checkForeign, shortProps };
+module.exports = { SHORT_NAMES, rename, shortProps };
