@@ -122,33 +122,33 @@ const radio: RadioState = {
   wifi: null, joined: false, stations: 0, n: 0, answer: radioAnswer, hook: hook, off: offWifi
 };
 
-// Espruino's request and response objects are what the portal expects: they are handed over as they are.
-const httpPort: HttpPort = {
-  listen: function (port, handler) {
-    const srv = require('http').createServer(handler);
-    srv.listen(port);
+/**
+ * The one method of the HTTP, UDP and TCP/TLS ports (`listen`, `bind`,
+ * `connect`), told apart by `this`: one function object for the three.
+ * - HTTP: Espruino's request and response objects are what the portal expects:
+ *   they are handed over as they are.
+ * - UDP: Espruino's `message` event gives (data, {address, port, size}): what
+ *   the DNS responder expects.
+ * - TCP/TLS: the socket code (boards/net.ts) is in the cloud module, loaded
+ *   (and dropped) by the core with the cloud client that calls this: `require`
+ *   finds it cached, and no module stays in RAM for the socket.
+ */
+function open(this: unknown, a: any, b: any): any {
+  if (this === netPort) return require(CLOUD_MODULE).connect(a, b);
+  if (this === httpPort) {
+    const srv = require('http').createServer(b);
+    srv.listen(a);
     return srv;
   }
-};
+  const sock = require('dgram').createSocket('udp4');
+  sock.on('message', b);
+  sock.bind(a);
+  return sock;
+}
 
-// Espruino's `message` event gives (data, {address, port, size}): what the DNS responder expects.
-const udpPort: UdpPort = {
-  bind: function (port, onMessage) {
-    const sock = require('dgram').createSocket('udp4');
-    sock.on('message', onMessage);
-    sock.bind(port);
-    return sock;
-  }
-};
-
-// The socket code (boards/net.ts) is in the cloud module, loaded (and dropped) by the core with the
-// cloud client that calls this: `require` finds it cached, and no module stays in RAM for the socket.
-const netPort: NetPort = {
-  tls: false,
-  connect: function (o, h) {
-    return require(CLOUD_MODULE).connect(o, h);
-  }
-};
+const httpPort: HttpPort = { listen: open };
+const udpPort: UdpPort = { bind: open };
+const netPort: NetPort = { tls: false, connect: open };
 
 /** The core's edge listener and the watch feeding it (a board has one button). */
 let buttonFn: ((pressed: boolean) => void) | undefined;
@@ -164,17 +164,16 @@ function unwatch(): void {
   buttonFn = undefined;
 }
 
-const buttonPort: ButtonPort = {
-  watch: function (fn) {
-    unwatch();
-    buttonFn = fn;
-    watchId = setWatch(onEdge, buttonPin, { repeat: true, edge: 'both', debounce: BUTTON_DEBOUNCE_MS });
-    return unwatch;
-  },
-  isPressed: function () {
-    return !!digitalRead(buttonPin) !== activeLow;
-  }
-};
+/** The button port's `watch(fn)` and, called without `fn`, its `isPressed()`: one function object for both. */
+function button(fn?: (pressed: boolean) => void): any {
+  if (!fn) return !!digitalRead(buttonPin) !== activeLow;
+  unwatch();
+  buttonFn = fn;
+  watchId = setWatch(onEdge, buttonPin, { repeat: true, edge: 'both', debounce: BUTTON_DEBOUNCE_MS });
+  return unwatch;
+}
+
+const buttonPort: ButtonPort = { watch: button, isPressed: button };
 
 function out(pin: number, v: number, inverted: boolean, pwm: boolean): void {
   const p = pin as unknown as Pin;
