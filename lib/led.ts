@@ -120,26 +120,31 @@ function step(again?: boolean): void {
   led.show(Math.round((p._c >> 16) * k), Math.round(((p._c >> 8) & 255) * k), Math.round((p._c & 255) * k));
 }
 
-/** The indicator's methods (see `Indicator`): module-level functions, one object. */
-const indicator: Indicator = {
-  setState: function (s) {
-    if (s === state) return;
-    state = s;
-    if (hold === 'none') step(true);
-  },
-  setHold: function (stage) {
-    if (stage === hold) return;
-    hold = stage;
+/**
+ * The indicator's three methods in one function (one function object instead
+ * of three on the board), told apart by the argument: a hold stage
+ * (`none`, `hint`, `reset`) is `setHold`, a state `setState`, none `stop`.
+ */
+function indicate(k?: State | HoldStage): void {
+  if (k === 'none' || k === 'hint' || k === 'reset') {
+    if (k === hold) return;
+    hold = k;
     step(true);
-  },
-  stop: function () {
+  } else if (k) {
+    if (k === state) return;
+    state = k;
+    if (hold === 'none') step(true);
+  } else {
     if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
     state = '';
     hold = 'none';
     if (led) led.show(0, 0, 0);
   }
-};
+}
+
+/** The indicator (see `Indicator`). */
+const indicator: Indicator = { setState: indicate, setHold: indicate, stop: indicate };
 
 /**
  * Creates the state indicator for `opts.led`. A board has one status LED: a

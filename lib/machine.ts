@@ -242,7 +242,13 @@ function commit(): void {
   S.fresh = false;
 }
 
-function onCloud(ev: CloudEvent): void {
+/**
+ * What the cloud client and the radio report, in one function (one function
+ * object instead of two on the board): the radio's events are `lost` and
+ * `stations`, every other type is the cloud's.
+ */
+function onEvent(ev: CloudEvent | WifiEvent): void {
+  if (ev.type === 'lost' || ev.type === 'stations') return call('wifi', ev);
   // A failed login or a lost link is taken after the cloud client's handler has returned (dropping
   // the link and starting what comes next needs the RAM that handler holds); what follows it, after it.
   if (S.inbox || ev.type === 'rejected' || ev.type === 'offline') putOff('cloud', ev);
@@ -253,10 +259,6 @@ function onCloud(ev: CloudEvent): void {
 function onWrite(pin: number, values: string[]): void {
   const w = S.writers.slice();
   for (let i = 0; i < w.length; i++) w[i](pin, values);
-}
-
-function onWifi(ev: WifiEvent): void {
-  call('wifi', ev);
 }
 
 function info(): BoardInfo {
@@ -315,7 +317,7 @@ function removeFrom<T>(list: T[], fn: T): Undo {
 }
 
 const hooks: DeviceHooks = {
-  timer: onTimer, call: call, cloud: onCloud, write: onWrite, wifi: onWifi,
+  timer: onTimer, call: call, cloud: onEvent, write: onWrite, wifi: onEvent,
   info: info, portal: portal, use: useModule, putOff: putOff
 };
 
