@@ -308,6 +308,19 @@ function takeInbox(): void {
   }
 }
 
+/**
+ * The product's `virtualWrite(pin, value)`, `syncVirtual(pins)` and
+ * `isOnline()` in one function (one function object instead of three on the
+ * board), told apart by the arguments; all of them false (or nothing) offline.
+ */
+function pins(pin?: any, value?: any): any {
+  const c = S.cloud;
+  if (!c) return false;
+  if (pin === undefined) return c.isOnline();
+  if (value === undefined) return c.syncVirtual(pin);
+  return c.virtualWrite(pin, value);
+}
+
 /** Removes `fn` from `list` (an undo of a subscription). */
 function removeFrom<T>(list: T[], fn: T): Undo {
   return function () {
@@ -349,19 +362,13 @@ const api: Machine = {
   reconfigure: function () {
     call('config_start');
   },
-  virtualWrite: function (pin, value) {
-    return S.cloud ? S.cloud.virtualWrite(pin, value) : false;
-  },
+  virtualWrite: pins,
   onVirtualWrite: function (fn) {
     S.writers.push(fn);
     return removeFrom(S.writers, fn);
   },
-  syncVirtual: function (pins) {
-    if (S.cloud) S.cloud.syncVirtual(pins);
-  },
-  isOnline: function () {
-    return S.cloud ? S.cloud.isOnline() : false;
-  }
+  syncVirtual: pins,
+  isOnline: pins
 };
 
 /**
