@@ -56,7 +56,7 @@ export interface RadioState {
   /** Takes what `Wifi` answered (step `what` of call `n`) to a fresh load of the port module. */
   answer: (what: string, n: number, a?: unknown) => void;
   /** Adds (`on`) or removes (`removeListener`) the link and station listeners. */
-  hook: (f: string) => void;
+  hook: (f?: string) => void;
   /** Undoes the core's subscription. */
   off: () => void;
 }
@@ -87,18 +87,21 @@ function onLeft(): void {
   onStation(-1);
 }
 
-/** Espruino keeps module listeners across save(): they are hooked only while the core listens. */
-function hook(f: string): void {
+/**
+ * Adds (`hook('on')`) the link and station listeners, or, called without an
+ * argument, undoes the core's `onEvent` (the core is the only listener) and
+ * removes them: one function object for the two. Espruino keeps module
+ * listeners across save(): they are hooked only while the core listens.
+ */
+function hook(f?: string): void {
+  if (!f) {
+    if (!radio.fn) return;
+    radio.fn = undefined;
+    f = 'removeListener';
+  }
   radio.wifi[f]('disconnected', onLost);
   radio.wifi[f]('sta_joined', onJoined);
   radio.wifi[f]('sta_left', onLeft);
-}
-
-/** Undoes `onEvent`: the core is the only listener. */
-function offWifi(): void {
-  if (!radio.fn) return;
-  radio.fn = undefined;
-  hook('removeListener');
 }
 
 // The Wi-Fi port module is loaded from Storage for each use (and freed once the caller is done with it).
@@ -119,7 +122,7 @@ function radioAnswer(what: string, n: number, a?: unknown): void {
 }
 
 const radio: RadioState = {
-  wifi: null, joined: false, stations: 0, n: 0, answer: radioAnswer, hook: hook, off: offWifi
+  wifi: null, joined: false, stations: 0, n: 0, answer: radioAnswer, hook: hook, off: hook
 };
 
 /**
