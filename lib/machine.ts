@@ -148,7 +148,7 @@ export interface Device {
   listeners: Array<(next: State, prev: State) => void>;
   writers: Array<(pin: number, values: string[]) => void>;
   started: boolean;
-  /** Credentials staged by `/config` and not yet stored; null when the device works with the stored record (read from flash when needed). */
+  /** Credentials staged by `/config` and not yet stored; absent when the device works with the stored record (read from flash when needed). */
   cfg?: ConfigRecord;
   /** The record is the stored, valid one. */
   committed: boolean;

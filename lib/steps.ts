@@ -19,9 +19,11 @@
  *   what it waits for. Every transition, retry, reboot and stop clears it and
  *   bumps the epoch; a join's answer from an older epoch is dropped.
  * - Mode code lives in Storage modules loaded through `hw.modules` only while
- *   needed: the portal and DNS (`CONFIG_MODULE`) while the access point is up,
- *   the cloud client (`CLOUD_MODULE`) in the cloud states, the config store
- *   (`STORE_MODULE`) for each read or write of the record.
+ *   needed: the portal and DNS (`CONFIG_MODULE`) to start and stop config mode
+ *   and, through the device's relay, for each of its requests, the cloud
+ *   client (`CLOUD_MODULE`) in the cloud states, the config store
+ *   (`STORE_MODULE`) for each read or write of the record, the button's
+ *   gestures (`BUTTON_MODULE`) to start and stop its watch.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
  *   after the first cloud login, in a step of its own right after it (or at
  *   once with `save`). A first-provisioning
