@@ -30,8 +30,7 @@ export const BUNDLES = [
   { input: 'boards/index.ts', file: 'dist/espruino-edgent.js', format: 'cjs', tsconfig: 'tsconfig.boards.json', module: 'espruino-edgent' },
   // Mode modules, `require`d from Storage only while their mode runs (lib/edgent.ts).
   { input: 'lib/mode-config.ts', file: 'dist/edgent-portal.js', format: 'cjs', tsconfig: 'tsconfig.json' },
-  // The cloud client with the board's TCP/TLS client in it (boards/driver.ts finds it there).
-  { input: 'boards/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
+  { input: 'lib/mode-cloud.ts', file: 'dist/edgent-cloud.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   { input: 'lib/mode-store.ts', file: 'dist/edgent-store.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The state machine's steps, `require`d from Storage for each event (lib/machine.ts).
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },

@@ -5,11 +5,11 @@
  * `setWatch`, `digitalWrite`/`analogWrite`/`neopixel` and the chip's reboot.
  *
  * - Polarity lives here: the core sees logical `pressed` and colours.
- * - Wi-Fi failure texts, scan shapes and socket errors of both chips map to
- *   the ports' words (pure functions in `boards/mapping.ts`).
+ * - Wi-Fi failure texts and scan shapes of both chips map to the ports' words
+ *   (pure functions in `boards/mapping.ts`).
  * - HTTP requests and responses are Espruino's own objects, passed through.
- * - The TCP/TLS client (`boards/net.ts`) is part of the cloud's Storage
- *   module, which the cloud client that asks for a connection has loaded.
+ * - The TCP/TLS port hands the cloud client Espruino's socket itself, with
+ *   the client's one event function as every listener.
  * - A board has one radio, one button and one LED, and firmware builds its
  *   ports once: the port methods are module-level functions over the board's
  *   state below (on Espruino a function nested in a factory costs about twice
@@ -21,7 +21,6 @@ import {
   ButtonPort, Hardware, HttpPort, JoinOptions, LedPort, NetPort, UdpPort, WifiEvent, WifiPort
 } from '../lib/ports';
 import { ledLevel } from './mapping';
-import { CLOUD_MODULE } from '../lib/modules';
 import { Answer, WIFI_MODULE } from './wifi';
 import { BoardProfile, LedSpec } from './profiles';
 
@@ -29,7 +28,11 @@ import { BoardProfile, LedSpec } from './profiles';
 export const BUTTON_DEBOUNCE_MS = 25;
 /** PWM frequency for dimmed LEDs, Hz. */
 export const LED_PWM_HZ = 1000;
-export { CA_FILE } from './net';
+/**
+ * Storage file with the DER certificate the cloud's TLS certificate must chain
+ * to when the product sets no `tlsCa` (the build writes ISRG Root X1 there).
+ */
+export const CA_FILE = 'edgent.ca';
 
 /**
  * The radio's state, shared with the Wi-Fi port module (`boards/wifi.ts`):
@@ -132,12 +135,25 @@ const radio: RadioState = {
  *   they are handed over as they are.
  * - UDP: Espruino's `message` event gives (data, {address, port, size}): what
  *   the DNS responder expects.
- * - TCP/TLS: the socket code (boards/net.ts) is in the cloud module, loaded
- *   (and dropped) by the core with the cloud client that calls this: `require`
- *   finds it cached, and no module stays in RAM for the socket.
+ * - TCP/TLS: Espruino's socket is the connection, and the cloud client's
+ *   function is its `connect`, `data`, `error` and `close` listener: what
+ *   `NetPort.connect` promises. The shipped root certificate is DER in
+ *   Storage, a memory-mapped string never copied into RAM; no CA file is a TLS
+ *   error rather than an unverified connection.
  */
 function open(this: unknown, a: any, b: any): any {
-  if (this === netPort) return require(CLOUD_MODULE).connect(a, b);
+  if (this === netPort) {
+    const opts: { host: string; port: number; ca?: string } = { host: a.host, port: a.port };
+    if (a.tls && a.ca !== false) {
+      opts.ca = a.ca || require('Storage').read(CA_FILE);
+      if (!opts.ca) throw new Error('tls: no CA file');
+    }
+    const s = require(a.tls ? 'tls' : 'net').connect(opts, b);
+    s.on('data', b);
+    s.on('error', b);
+    s.on('close', b);
+    return s;
+  }
   if (this === httpPort) {
     const srv = require('http').createServer(b);
     srv.listen(a);

@@ -1,7 +1,7 @@
 /**
  * The board driver's pure mappings from what Espruino reports to what the
- * core's ports speak: Wi-Fi failure texts of both chips, scan security modes,
- * socket errors, and LED output levels. No Espruino API is used here, so the
+ * core's ports speak: Wi-Fi failure texts of both chips, scan security modes
+ * and LED output levels. No Espruino API is used here, so the
  * mappings are unit-tested on the host.
  */
 
@@ -25,17 +25,6 @@ export function joinReason(err: unknown): JoinFailure {
   return 'failed';
 }
 
-/** The base64 body of a PEM certificate (header, footer and line breaks removed). */
-export function pemBody(pem: string): string {
-  const lines = pem.split('\n');
-  let body = '';
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i].trim();
-    if (l.length && l.substr(0, 5) !== '-----') body += l;
-  }
-  return body;
-}
-
 /** ESP8266 scans report `authMode` as the SDK's AUTH_MODE number. */
 const AUTH_MODES = ['open', 'wep', 'wpa', 'wpa2', 'wpa_wpa2'];
 
@@ -49,26 +38,6 @@ export function security(authMode: unknown): WifiSecurity {
   return map[m] || 'unknown';
 }
 
-/**
- * Maps an Espruino socket error (`{code, message}`, messages from Espruino's
- * socketerrors.c such as `not found`, `SSL handshake failed`, `no route`) to
- * the port's reason words. It calls no other function and its word table
- * exists only during a call: it is part of the cloud module, where every
- * function and module variable costs RAM while online.
- */
-export function socketReason(err: unknown): string {
-  const e = (err && typeof err === 'object' ? String((err as { message?: string }).message) : String(err)).toLowerCase();
-  // Message words and the reason each means, tried in order.
-  const words = [
-    'dns', 'dns', 'host', 'dns', 'not found', 'dns',
-    'tls', 'tls', 'ssl', 'tls', 'handshake', 'tls',
-    'refused', 'refused', 'no connection', 'refused', 'no route', 'refused',
-    'timeout', 'timeout'
-  ];
-  // lastIndexOf, as in `has`: Espruino's indexOf matches past the end of the text.
-  for (let i = 0; i < words.length; i += 2) if (e.lastIndexOf(words[i]) >= 0) return words[i + 1];
-  return 'closed';
-}
 
 /** The fraction (0..1) of full output for a channel value 0..255 at `brightness` 0..255. */
 export function ledLevel(value: number, brightness: number | undefined): number {

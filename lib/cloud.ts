@@ -26,25 +26,28 @@
  *   return false; nothing is queued. Logs show only the first 4 token chars.
  * - The target's `ca` goes to the socket as it is; with `ca: false` over TLS
  *   every connection logs one warning line (the certificate is not verified).
- * - NetPort callbacks must not fire synchronously inside `net.connect`, and
- *   come as methods of the handlers object (`h.onData(d)`).
- * - One link per device: the client's state is module state, so a new
- *   `createCloud` replaces the previous client (its link is dropped quietly).
+ * - NetPort events must not come synchronously inside `net.connect`; a
+ *   `connect` that throws is a connection that failed at once with that error.
+ *   Socket error texts map to reasons with `socketReason`.
+ * - Every connection has its number: events of a replaced or dropped
+ *   connection are ignored.
  *
  * Memory (Espruino keeps every live function, property and variable in RAM):
- * the state lives in module variables and the methods and socket handlers are
- * module-level functions, several uses to a function where the arguments or
- * `this` tell them apart, so the module's RAM is nine functions, twenty
- * variables, the client object and, per connection, one `Link` object that
- * is at once the options and the handlers given to `net.connect` (the `this`
- * of its callbacks tells a replaced socket's callbacks apart). One timer serves
- * the connect timeout, the login timeout and the heartbeat; frames are taken
- * off the front of one receive string as they complete, and each frame sent
- * is built as one string. `disconnect()` clears the timer and the socket, so
- * nothing outside the client keeps the module alive.
+ * the client is a plain `CloudState` object that its owner keeps, and this
+ * module is loaded only for each call (`cloudConnect`, `cloudDrop`,
+ * `cloudMeta`, `cloudPins`) and each socket or timer event (`cloudOn`). What
+ * stays in RAM between events is the state, the socket and, per connection,
+ * one function: the owner's `relay` bound to the state and the connection's
+ * number, which is at once the socket's listener for all of its events and
+ * the callback of the client's one timer (connect timeout, login timeout,
+ * heartbeat). `relay(CLOUD_MODULE, 'cloudOn', state, n, ev)` loads this
+ * module and calls `cloudOn(state, n, ev)`. Frames are taken off the front of
+ * one receive string as they complete, and each frame sent is built as one
+ * string.
  */
 
-import { ClockPort, NetPort, Socket, SocketHandlers, TimerId } from './ports';
+import { ClockPort, NetPort, Socket, TimerId } from './ports';
+import { CLOUD_MODULE } from './modules';
 import { CloudEvent, CloudTarget } from './types';
 import {
   frameSize,
@@ -64,6 +67,9 @@ import {
   STATUS_ILLEGAL_COMMAND,
   STATUS_OK
 } from './protocol';
+
+/** Base64 to a byte string: a global of Espruino and of Node. */
+declare function atob(base64: string): string;
 
 /** Library version announced as `blynk` in the info message (that of the Edgent reference it mirrors). */
 export const BLYNK_LIB_VERSION = '1.3.2';
@@ -94,7 +100,7 @@ export interface CloudInfo {
   dev: string;
 }
 
-/** Options of `createCloud`. */
+/** Options of a cloud client (`cloudState`, `createCloud`). */
 export interface CloudOptions {
   /** TCP/TLS sockets. */
   net: NetPort;
@@ -112,9 +118,14 @@ export interface CloudOptions {
   buffIn?: number;
   /** Log sink (one line per call). @default none */
   log?: (line: string) => void;
+  /**
+   * Calls export `fn` of Storage module `mod` with `(a, b, c)`: the device's
+   * `useModule` on the board (`createCloud` passes a direct call).
+   */
+  relay: (mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown) => any;
 }
 
-/** The cloud client; its methods may be called detached. */
+/** The cloud client as an object with methods (`createCloud`); the methods may be called detached. */
 export interface CloudClient {
   /** Starts one connection attempt (drops any current link first). */
   connect(target: CloudTarget): void;
@@ -134,135 +145,161 @@ export interface CloudClient {
   isOnline(): boolean;
 }
 
-/**
- * One connection: the options and the handlers given to `net.connect`. The
- * board calls the handlers as its methods, so in a callback `this` is the
- * link it belongs to.
- */
-interface Link extends SocketHandlers {
+/** Where one connection goes: what `net.connect` gets. */
+interface Conn {
   host: string;
   port: number;
   tls: boolean;
   ca?: string | false;
 }
 
-// The client's state (one link per device; see the module header).
-/** The options, read once by `createCloud` (module variables cost less than an options object kept). */
-let net: NetPort;
-let clock: ClockPort;
-let info: CloudInfo;
-let log: ((line: string) => void) | undefined;
-let onEvent: (ev: CloudEvent) => void;
-let onWrite: ((pin: number, values: string[]) => void) | undefined;
-/** `h-beat` in seconds and `buff-in` in bytes, defaults applied. */
-let heartbeatS = 0;
-let buffIn = 0;
-/** Target of the current attempt; undefined when idle (on the board a null costs a block more). */
-let target: CloudTarget | undefined;
-/** The current connection and its socket; undefined when there is none. */
-let link: Link | undefined;
-let sock: Socket | undefined;
-/** The pending timer: connect timeout, login timeout or heartbeat. */
-let timer: TimerId;
-/** 0 connecting, 1 waiting for the login reply, 2 online. */
-let phase = 0;
-/** The `online` event of this attempt went out (a redirect does not repeat it). */
-let announced = false;
-/** Last msg id sent. */
-let lastId = 1;
-/** Times of the last byte received, the last frame sent, the last PING. */
-let lastIn = 0;
-let lastOut = 0;
-let lastPing = 0;
-/** Received bytes not parsed yet (one incomplete frame). */
-let rx = '';
-/** Why the current connection failed, as far as the socket said. */
-let why = '';
+/**
+ * A cloud client's state (`cloudState`): all of it, kept by the owner between
+ * calls. A field not in use is undefined (on the board a null costs a block
+ * more).
+ */
+export interface CloudState {
+  /** The options. */
+  o: CloudOptions;
+  /** `h-beat` in seconds and `buff-in` in bytes, defaults applied. */
+  hb: number;
+  bi: number;
+  /** Target of the current attempt; undefined when idle. */
+  target?: CloudTarget;
+  /** The current connection, its socket and its event function (the bound relay). */
+  conn?: Conn;
+  sock?: Socket;
+  fn?: (ev?: unknown) => void;
+  /** Number of the current connection: bumped when one is dropped, so that its late events are ignored. */
+  n: number;
+  /** The pending timer: connect timeout, login timeout or heartbeat. */
+  t?: TimerId;
+  /** 0 connecting, 1 waiting for the login reply, 2 online. */
+  phase: number;
+  /** The `online` event of this attempt went out (a redirect does not repeat it). */
+  announced: boolean;
+  /** Last msg id sent. */
+  lastId: number;
+  /** Times of the last byte received, the last frame sent, the last PING. */
+  lastIn: number;
+  lastOut: number;
+  lastPing: number;
+  /** Received bytes not parsed yet (one incomplete frame). */
+  rx: string;
+  /** Why the current connection failed, as far as the socket said. */
+  why: string;
+}
 
 /**
- * Creates the cloud client, replacing (and disconnecting) any previous one.
- * Throws TypeError for an out-of-range `buffIn` or `heartbeatS`.
+ * A new, idle cloud client. Throws TypeError for an out-of-range `buffIn` or
+ * `heartbeatS`.
  */
-export function createCloud(opts: CloudOptions): CloudClient {
+export function cloudState(opts: CloudOptions): CloudState {
   var b = opts.buffIn || DEFAULT_BUFF_IN;
   var h = opts.heartbeatS || DEFAULT_HEARTBEAT_S;
   if (!(b > 0 && b <= MAX_U16) || !(h > 0)) throw new TypeError('cloud: bad buffIn/heartbeatS');
-  disconnect();
-  net = opts.net;
-  clock = opts.clock;
-  info = opts.info;
-  log = opts.log;
-  onEvent = opts.onEvent;
-  onWrite = opts.onWrite;
-  heartbeatS = h;
-  buffIn = b;
-  return {
-    connect: connect,
-    disconnect: disconnect,
-    setMeta: setMeta,
-    virtualWrite: pinFrame,
-    syncVirtual: pinFrame,
-    isOnline: pinFrame as () => boolean
-  };
+  return { o: opts, hb: h, bi: b, n: 0, phase: 0, announced: false, lastId: 1, lastIn: 0, lastOut: 0, lastPing: 0, rx: '', why: '' };
+}
+
+/** Starts one connection attempt to `target` (drops any current link first). */
+export function cloudConnect(K: CloudState, target: CloudTarget): void {
+  open(K, target);
+}
+
+/** Drops the link; no further events until the next `cloudConnect`. */
+export function cloudDrop(K: CloudState): void {
+  drop(K);
+}
+
+/** Sends a device metadata value (`meta set <key> <value>`) while online. */
+export function cloudMeta(K: CloudState, key: string, value: string): void {
+  if (K.phase === 2) send(K, MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
+}
+
+/**
+ * With a value, HARDWARE `vw` of one pin (arrays become several values); with
+ * pins only, HARDWARE_SYNC `vr` of the pins; with neither, nothing sent.
+ * Returns false while offline (nothing sent, nothing queued), else true.
+ */
+export function cloudPins(K: CloudState, pin?: number | number[], value?: string | number | Array<string | number>): boolean {
+  if (K.phase !== 2) return false;
+  if (pin === undefined) return true;
+  if (value === undefined) return send(K, MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
+  return send(K, MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
+}
+
+/**
+ * The reason (`dns`, `tls`, `refused`, `timeout`, else `closed`) of a socket
+ * error: Espruino's `{code, message}` on both chips, or a thrown Error.
+ */
+export function socketReason(err: unknown): string {
+  const e = (err && typeof err === 'object' ? String((err as { message?: string }).message) : String(err)).toLowerCase();
+  // Message words and the reason each means, tried in order.
+  const words = [
+    'dns', 'dns', 'host', 'dns', 'not found', 'dns',
+    'tls', 'tls', 'ssl', 'tls', 'handshake', 'tls',
+    'refused', 'refused', 'no connection', 'refused', 'no route', 'refused',
+    'timeout', 'timeout'
+  ];
+  // lastIndexOf: Espruino's indexOf matches past the end of the text.
+  for (let i = 0; i < words.length; i += 2) if (e.lastIndexOf(words[i]) >= 0) return words[i + 1];
+  return 'closed';
+}
+
+/** The base64 body of a PEM certificate (header, footer and line breaks removed). */
+export function pemBody(pem: string): string {
+  const lines = pem.split('\n');
+  let body = '';
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i].trim();
+    if (l.length && l.substr(0, 5) !== '-----') body += l;
+  }
+  return body;
 }
 
 /**
  * Closes the current connection and stops the timer. Unless `keep`, the
  * attempt is over: with `ev` (its `offline` or `rejected`) logged and emitted;
- * without (the `disconnect()` method) only a `disconnect` log line, no event.
+ * without (`cloudDrop`) only a `disconnect` log line, no event.
  */
-function disconnect(ev?: CloudEvent, keep?: boolean): void {
-  var s = sock;
-  if (!ev && !keep && target) call(log, 'cloud: disconnect');
-  if (timer != null) clock.clearTimeout(timer);
-  timer = undefined;
-  phase = 0;
-  link = undefined;
-  sock = undefined;
+function drop(K: CloudState, ev?: CloudEvent, keep?: boolean): void {
+  var s = K.sock;
+  if (!ev && !keep && K.target) call(K, K.o.log, 'cloud: disconnect');
+  if (K.t !== undefined) K.o.clock.clearTimeout(K.t);
+  K.t = undefined;
+  K.phase = 0;
+  K.n++;
+  K.conn = undefined;
+  K.sock = undefined;
+  K.fn = undefined;
   if (s) {
     try {
-      s.close();
+      // The socket lives on until Espruino has closed it: without our listener it keeps nothing of ours.
+      s.removeAllListeners();
+      s.end();
     } catch (e) {
-      call(log, 'cloud: close failed: ' + e);
+      call(K, K.o.log, 'cloud: close failed: ' + e);
     }
   }
   if (keep) return;
-  target = undefined;
-  announced = false;
+  K.target = undefined;
+  K.announced = false;
   if (!ev) return;
-  call(log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
-  call(onEvent, ev);
-}
-
-function setMeta(key: string, value: string): void {
-  if (phase === 2) send(MSG_INTERNAL, ['meta', 'set', key, value].join('\0'));
-}
-
-/**
- * `virtualWrite(pin, value)`, `syncVirtual(pins)` and `isOnline()` in one
- * function (one function object instead of three on the board): with a
- * value, HARDWARE `vw` of one pin; with pins only, HARDWARE_SYNC `vr` of the
- * pins; with neither, nothing sent. Returns false while offline, else true
- * (the frame went out, or the client is online).
- */
-function pinFrame(pin?: number | number[], value?: string | number | Array<string | number>): boolean {
-  if (phase !== 2) return false;
-  if (pin === undefined) return true;
-  if (value === undefined) return send(MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
-  return send(MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
+  call(K, K.o.log, 'cloud: ' + ev.type + ' ' + (ev.type === 'rejected' ? ev.status : (ev as { reason: string }).reason));
+  call(K, K.o.onEvent, ev);
 }
 
 /**
  * Calls `fn(a)`, or `fn(a, b)` when `b` is given, if there is a `fn`; an
  * exception is logged, not thrown (a failing log sink stays silent).
  */
-function call(fn: Function | undefined, a: any, b?: any): void {
+function call(K: CloudState, fn: Function | undefined, a: any, b?: any): void {
   if (!fn) return;
   try {
     if (b) fn(a, b);
     else fn(a);
   } catch (e) {
-    if (fn !== log) call(log, 'cloud: listener failed: ' + e);
+    if (fn !== K.o.log) call(K, K.o.log, 'cloud: listener failed: ' + e);
   }
 }
 
@@ -271,189 +308,217 @@ function call(fn: Function | undefined, a: any, b?: any): void {
  * status of a RESPONSE. Returns false when there is no socket (or the body is
  * over 65535 bytes).
  */
-function send(type: number, body: string | number, id?: number): boolean {
-  var s = sock;
+function send(K: CloudState, type: number, body: string | number, id?: number): boolean {
+  var s = K.sock;
   if (!s || (body as string).length > MAX_U16) return false;
-  if (!id) id = lastId = nextId(lastId);
-  lastOut = clock.now();
+  if (!id) id = K.lastId = nextId(K.lastId);
+  K.lastOut = K.o.clock.now();
   try {
     var len = typeof body === 'number' ? body : body.length;
     s.write(String.fromCharCode(type, (id >> 8) & 255, id & 255, (len >> 8) & 255, len & 255) + (typeof body === 'number' ? '' : body));
   } catch (e) {
-    call(log, 'cloud: write failed: ' + e);
+    call(K, K.o.log, 'cloud: write failed: ' + e);
   }
   return true;
 }
 
 /**
- * Opens a connection: to `t` as a new attempt (the `connect` method), or
- * without `t` to `host:port` within the current attempt (redirect). Called as
- * a link's method, it is also the link's `onError` (with a reason:
- * remembered) and `onClose` (without: the port fallback while not connected
- * yet, else the attempt ends `offline`): one function object for the three.
+ * Opens a connection: to `t` as a new attempt, or without `t` to `host:port`
+ * within the current attempt (redirect, port fallback).
  */
-function connect(this: Link | void, t?: CloudTarget | string | null, host?: string, port?: number): void {
-  var d = this as Link;
-  if (d && d.onClose === connect) {
-    if (d !== link) return;
-    if (typeof t === 'string') {
-      why = t === 'dns' || t === 'tls' || t === 'refused' || t === 'timeout' ? t : 'closed';
-      return;
-    }
-    var alt = d.port === 443 ? 9443 : d.port === 80 ? 8080 : 0;
-    if (phase || !alt || why === 'dns' || why === 'tls') return disconnect({ type: 'offline', reason: why });
-    call(log, 'cloud: ' + why + ', trying port ' + alt);
-    t = null;
-    host = d.host;
-    port = alt;
-  }
-  disconnect(undefined, true);
+function open(K: CloudState, t?: CloudTarget | null, host?: string, port?: number): void {
+  drop(K, undefined, true);
   if (t) {
-    target = t as CloudTarget;
-    announced = false;
+    K.target = t;
+    K.announced = false;
   }
-  var c = target as CloudTarget;
-  var l: Link = {
-    host: host || c.host,
-    port: port || c.port,
-    tls: c.tls,
-    ca: c.ca,
-    onConnect: onLink,
-    onData: onLink,
-    onError: connect,
-    onClose: connect
-  };
-  link = l;
-  rx = '';
-  why = 'closed';
-  call(log, 'cloud: connecting ' + l.host + ':' + l.port + (c.tls ? ' tls' : '') + ' token ' + c.token.substr(0, 4) + '...');
-  if (c.tls && c.ca === false) call(log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
-  timer = clock.setTimeout(onLink, CONNECT_TIMEOUT_MS);
+  var c = K.target as CloudTarget;
+  // Espruino's tls takes the CA as the DER bytes of one certificate (PEM text: "Invalid format").
+  var l: Conn = { host: host || c.host, port: port || c.port, tls: c.tls, ca: c.ca ? atob(pemBody(c.ca)) : c.ca };
+  var fn = K.o.relay.bind(null, CLOUD_MODULE, 'cloudOn', K, K.n);
+  K.conn = l;
+  K.fn = fn;
+  K.rx = '';
+  K.why = 'closed';
+  call(K, K.o.log, 'cloud: connecting ' + l.host + ':' + l.port + (c.tls ? ' tls' : '') + ' token ' + c.token.substr(0, 4) + '...');
+  if (c.tls && c.ca === false) call(K, K.o.log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
+  K.t = K.o.clock.setTimeout(fn, CONNECT_TIMEOUT_MS);
   try {
-    sock = net.connect(l, l);
+    K.sock = K.o.net.connect(l, fn);
   } catch (e) {
-    // No socket: the timer ends the connection at once, as closed.
-    call(log, 'cloud: connect failed: ' + e);
-    clock.clearTimeout(timer);
-    timer = clock.setTimeout(onLink, 0);
+    // No socket: the timer ends the connection at once, as failed with this error.
+    call(K, K.o.log, 'cloud: connect failed: ' + e);
+    K.why = socketReason(e);
+    K.o.clock.clearTimeout(K.t);
+    K.t = K.o.clock.setTimeout(fn, 0);
   }
 }
 
 /**
- * The link's `onConnect` (sends the login, HW_LOGIN id 1, and waits for its
- * reply) and `onData` (handles the chunk's complete frames in order) and,
- * called by the clock rather than as a link's method, the timer (connect
- * timeout, login timeout, heartbeat): one function object for the three.
+ * The connection has closed (or never came up): the port fallback while not
+ * connected yet, else the attempt ends `offline`.
  */
-function onLink(this: Link | void, chunk?: string): void {
-  var l = this;
+function closed(K: CloudState): void {
+  var d = K.conn as Conn;
+  var why = K.why;
+  var alt = d.port === 443 ? 9443 : d.port === 80 ? 8080 : 0;
+  if (K.phase || !alt || why === 'dns' || why === 'tls') return drop(K, { type: 'offline', reason: why });
+  call(K, K.o.log, 'cloud: ' + why + ', trying port ' + alt);
+  open(K, null, d.host, alt);
+}
+
+/** Handles the frame `type`, `id`, `body` (for RESPONSE the status) received on the current connection. */
+function receive(K: CloudState, type: number, id: number, body: string | number): void {
+  var info = K.o.info;
+  if (type === MSG_RESPONSE) {
+    if (id !== 1 || K.phase === 2) return;
+    if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return drop(K, { type: 'rejected', status: body as number });
+    K.phase = 2;
+    send(
+      K,
+      MSG_INTERNAL,
+      [
+        'mcu', info.fwVer,
+        'fw-type', info.fwType,
+        'build', info.build,
+        'blynk', BLYNK_LIB_VERSION,
+        'h-beat', K.hb,
+        'buff-in', K.bi,
+        'dev', info.dev,
+        'tmpl', info.tmplId
+      ].join('\0')
+    );
+    K.lastPing = K.o.clock.now() - PING_GAP_MS;
+    K.o.clock.clearTimeout(K.t);
+    K.t = K.o.clock.setTimeout(K.fn as () => void, K.hb * 1000);
+    call(K, K.o.log, 'cloud: online');
+    if (!K.announced) {
+      K.announced = true;
+      call(K, K.o.onEvent, { type: 'online' });
+    }
+    return;
+  }
+  if (type === MSG_PING) {
+    send(K, MSG_RESPONSE, STATUS_OK, id);
+    return;
+  }
+  var f = (body as string).split('\0');
+  var cmd = f[1];
+  if (type === MSG_REDIRECT) {
+    var port = parseInt(cmd, 10);
+    if (!f[0] || !K.target) return;
+    if (!(port > 0 && port <= MAX_U16)) port = K.target.tls ? 443 : 80;
+    call(K, K.o.log, 'cloud: redirect ' + f[0] + ':' + port);
+    return open(K, null, f[0], port);
+  }
+  if (type === MSG_HARDWARE && f[0] === 'vw') {
+    var pin = parseInt(cmd, 10);
+    if (pin >= 0) return call(K, K.o.onWrite, pin, f.slice(2));
+    send(K, MSG_RESPONSE, STATUS_ILLEGAL_BODY, id);
+    return;
+  }
+  if (type === MSG_INTERNAL) {
+    if (f[0] === 'dbg') {
+      if (cmd === 'reboot' || cmd === 'config start' || cmd === 'config erase') {
+        return call(K, K.o.onEvent, { type: 'command', command: cmd });
+      }
+      call(K, K.o.log, 'cloud: unknown dbg command');
+    } else if (f[0] === 'ota') {
+      call(K, K.o.log, 'cloud: OTA is not supported');
+    } else {
+      // rtc, utc, meta and others carry nothing the device must act on.
+      return;
+    }
+  }
+  send(K, MSG_RESPONSE, STATUS_ILLEGAL_COMMAND, id);
+}
+
+/**
+ * An event of connection `n` (see `NetPort.connect`): the socket itself
+ * (connected: sends the login, HW_LOGIN id 1, and waits for its reply), a byte
+ * string (handles the chunk's complete frames in order), an error object
+ * (remembered as the reason), a boolean (closed); or no event at all: the
+ * client's timer (connect timeout, login timeout, heartbeat). Events of any
+ * connection but the current one are ignored.
+ */
+export function cloudOn(K: CloudState, n: number, ev?: unknown): void {
+  if (n !== K.n || !K.fn) return;
+  var clock = K.o.clock;
   var now = clock.now();
-  var type: number, id: number, body: string | number;
-  // A nested function exists only while the call runs (Espruino creates it at each call).
-  /**
-   * Handles the frame in `type`, `id` and `body` (for RESPONSE the status), received on the
-   * current connection. No parameters of its own: with them, the build could not move `onLink`'s
-   * parameter into `arguments`, and it would cost RAM for as long as the module is loaded.
-   */
-  function receive(): void {
-    if (type === MSG_RESPONSE) {
-      if (id !== 1 || phase === 2) return;
-      if (body !== STATUS_OK && body !== STATUS_ALREADY_REGISTERED) return disconnect({ type: 'rejected', status: body as number });
-      phase = 2;
-      send(
-        MSG_INTERNAL,
-        [
-          'mcu', info.fwVer,
-          'fw-type', info.fwType,
-          'build', info.build,
-          'blynk', BLYNK_LIB_VERSION,
-          'h-beat', heartbeatS,
-          'buff-in', buffIn,
-          'dev', info.dev,
-          'tmpl', info.tmplId
-        ].join('\0')
-      );
-      lastPing = clock.now() - PING_GAP_MS;
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(onLink, heartbeatS * 1000);
-      call(log, 'cloud: online');
-      if (!announced) {
-        announced = true;
-        call(onEvent, { type: 'online' });
-      }
-      return;
-    }
-    if (type === MSG_PING) {
-      send(MSG_RESPONSE, STATUS_OK, id);
-      return;
-    }
-    var f = (body as string).split('\0');
-    var cmd = f[1];
-    if (type === MSG_REDIRECT) {
-      var port = parseInt(cmd, 10);
-      if (!f[0] || !target) return;
-      if (!(port > 0 && port <= MAX_U16)) port = target.tls ? 443 : 80;
-      call(log, 'cloud: redirect ' + f[0] + ':' + port);
-      return connect(null, f[0], port);
-    }
-    if (type === MSG_HARDWARE && f[0] === 'vw') {
-      var pin = parseInt(cmd, 10);
-      if (pin >= 0) return call(onWrite, pin, f.slice(2));
-      send(MSG_RESPONSE, STATUS_ILLEGAL_BODY, id);
-      return;
-    }
-    if (type === MSG_INTERNAL) {
-      if (f[0] === 'dbg') {
-        if (cmd === 'reboot' || cmd === 'config start' || cmd === 'config erase') {
-          return call(onEvent, { type: 'command', command: cmd });
-        }
-        call(log, 'cloud: unknown dbg command');
-      } else if (f[0] === 'ota') {
-        call(log, 'cloud: OTA is not supported');
-      } else {
-        // rtc, utc, meta and others carry nothing the device must act on.
-        return;
-      }
-    }
-    send(MSG_RESPONSE, STATUS_ILLEGAL_COMMAND, id);
+  if (typeof ev === 'boolean') {
+    K.sock = undefined;
+    return closed(K);
   }
-  if (l && l.onData === onLink) {
-    if (l !== link) return;
-    lastIn = now;
-    if (typeof chunk !== 'string') {
-      phase = 1;
-      lastId = 1;
-      send(MSG_HW_LOGIN, (target as CloudTarget).token, 1);
-      clock.clearTimeout(timer);
-      timer = clock.setTimeout(onLink, LOGIN_TIMEOUT_MS);
-      return;
-    }
-    rx += chunk;
+  if (typeof ev === 'string') {
+    K.lastIn = now;
+    K.rx += ev;
     for (;;) {
-      var n = frameSize(rx, buffIn);
-      if (n < 0) return disconnect({ type: 'offline', reason: n === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
-      if (!n) return;
-      type = rx.charCodeAt(0);
-      id = (rx.charCodeAt(1) << 8) | rx.charCodeAt(2);
-      body = type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, n - HEADER_BYTES);
-      rx = rx.substr(n);
-      receive();
-      if (l !== link) return;
+      var rx = K.rx;
+      var size = frameSize(rx, K.bi);
+      if (size < 0) return drop(K, { type: 'offline', reason: size === PARSE_PROTOCOL ? 'protocol' : 'oversize' });
+      if (!size) return;
+      var type = rx.charCodeAt(0);
+      K.rx = rx.substr(size);
+      receive(
+        K,
+        type,
+        (rx.charCodeAt(1) << 8) | rx.charCodeAt(2),
+        type === MSG_RESPONSE ? (rx.charCodeAt(3) << 8) | rx.charCodeAt(4) : rx.substr(HEADER_BYTES, size - HEADER_BYTES)
+      );
+      if (n !== K.n) return;
     }
   }
-  timer = undefined;
-  if (!phase) {
+  if (ev) {
+    if (!(ev as Socket).write) {
+      K.why = socketReason(ev);
+      return;
+    }
+    K.lastIn = now;
+    K.phase = 1;
+    K.lastId = 1;
+    send(K, MSG_HW_LOGIN, (K.target as CloudTarget).token, 1);
+    clock.clearTimeout(K.t);
+    K.t = clock.setTimeout(K.fn, LOGIN_TIMEOUT_MS);
+    return;
+  }
+  K.t = undefined;
+  if (!K.phase) {
     // Not connected in time (or no socket at all): as if the connection closed.
-    if (sock) why = 'timeout';
-    return (link as Link).onClose();
+    if (K.sock) K.why = 'timeout';
+    return closed(K);
   }
-  if (phase === 1) return disconnect({ type: 'offline', reason: 'timeout' });
-  var hb = heartbeatS * 1000;
-  if (now - lastIn >= hb + RECV_GRACE_MS) return disconnect({ type: 'offline', reason: 'timeout' });
-  if ((now - lastIn >= hb || now - lastOut >= hb) && now - lastPing >= PING_GAP_MS) {
-    lastPing = now;
-    send(MSG_PING, '');
+  if (K.phase === 1) return drop(K, { type: 'offline', reason: 'timeout' });
+  var hb = K.hb * 1000;
+  if (now - K.lastIn >= hb + RECV_GRACE_MS) return drop(K, { type: 'offline', reason: 'timeout' });
+  if ((now - K.lastIn >= hb || now - K.lastOut >= hb) && now - K.lastPing >= PING_GAP_MS) {
+    K.lastPing = now;
+    send(K, MSG_PING, '');
   }
-  var next = Math.min(lastIn + hb + RECV_GRACE_MS, Math.max(Math.min(lastIn, lastOut) + hb, lastPing + PING_GAP_MS));
-  timer = clock.setTimeout(onLink, Math.max(next - now, 10));
+  var next = Math.min(K.lastIn + hb + RECV_GRACE_MS, Math.max(Math.min(K.lastIn, K.lastOut) + hb, K.lastPing + PING_GAP_MS));
+  K.t = clock.setTimeout(K.fn, Math.max(next - now, 10));
+}
+
+/** The module's exports, for `createCloud`'s direct relay. */
+const EXPORTS: { [fn: string]: Function } = { cloudOn: cloudOn };
+
+/**
+ * The cloud client as an object with methods, for hosts and tests: a
+ * `cloudState` whose relay calls this module directly. Throws TypeError for an
+ * out-of-range `buffIn` or `heartbeatS`.
+ */
+export function createCloud(opts: Omit<CloudOptions, 'relay'>): CloudClient {
+  var o: { [k: string]: unknown } = {};
+  for (var k in opts) o[k] = (opts as { [k: string]: unknown })[k];
+  o.relay = function (_mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown) {
+    return EXPORTS[fn](a, b, c);
+  };
+  var K = cloudState(o as unknown as CloudOptions);
+  return {
+    connect: function (t: CloudTarget) { cloudConnect(K, t); },
+    disconnect: function () { cloudDrop(K); },
+    setMeta: function (key: string, value: string) { cloudMeta(K, key, value); },
+    virtualWrite: function (pin, value) { return cloudPins(K, pin, value); },
+    syncVirtual: function (pins: number[]) { cloudPins(K, pins); },
+    isOnline: function () { return K.phase === 2; }
+  };
 }

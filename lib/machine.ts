@@ -16,9 +16,9 @@ import { Hardware, Undo, WifiEvent } from './ports';
 import { BoardInfo, CloudEvent, ConfigRecord, PortalRequest, State, ERR_INTERNAL, ERR_NONE } from './types';
 import { ButtonState } from './button';
 import { Indicator } from './led';
-import { CloudClient } from './cloud';
+import { CloudState } from './cloud';
 import { ConfigMode } from './mode-config';
-import { MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
+import { CLOUD_MODULE, MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
 
 export {
   AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, BUTTON_MODULE, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
@@ -122,7 +122,7 @@ export interface DeviceHooks {
   /** A request from the portal. */
   portal: (req: PortalRequest) => void;
   /** Loads Storage module `mod` for one call of its export `fn` (see `useModule`). */
-  use: (mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown) => any;
+  use: (mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown) => any;
   /** Queues the steps' operation `op` (with `arg`) for a step of its own, after the current callback. */
   putOff: (op: string, arg?: unknown) => void;
 }
@@ -165,7 +165,10 @@ export interface Device {
   /** The epoch in which the access point was asked for: its failure counts only if nothing moved on since. */
   apEpoch: number;
   mode?: ConfigMode;
-  cloud?: CloudClient;
+  /** The cloud client's state (the client is the cloud module, loaded for each use). */
+  cloud?: CloudState;
+  /** The Storage modules in use by a call that has not returned yet, by name (`useModule`). */
+  mods?: { [name: string]: any };
   /** Events raised while one is handled. */
   queue?: MachineEvent[];
   /** Operations put off to a step of their own (`/config`'s credentials, cloud failures, a failure's code for flash): op, arg, op, arg… */
@@ -175,26 +178,12 @@ export interface Device {
   jitterSeed: number;
 }
 
-/** What the steps module exports (lib/steps.ts). */
-interface Steps {
-  run(dev: Device, op: string, arg?: any, arg2?: any): any;
-}
-
-// The board's one device, and the steps module while a call runs.
+// The board's one device.
 let S: Device;
-let steps: Steps | null = null;
 
-/** Runs one operation of the steps module, loading it for the call (a call from within a call reuses it). */
+/** Runs one operation of the steps module (lib/steps.ts `run`), loading it for the call. */
 function call(op: string, arg?: any, arg2?: any): any {
-  if (steps) return steps.run(S, op, arg, arg2);
-  const mods = S.hw.modules;
-  steps = mods.load(STEPS_MODULE) as Steps;
-  try {
-    return steps.run(S, op, arg, arg2);
-  } finally {
-    steps = null;
-    mods.unload(STEPS_MODULE);
-  }
+  return useModule(STEPS_MODULE, 'run', S, op, arg, arg2);
 }
 
 function onTimer(): void {
@@ -208,16 +197,26 @@ function onTimer(): void {
 
 /**
  * Loads Storage module `mod` for one call of its export `fn` with `a`, `b`,
- * `c`: it is dropped from the module cache at once, so its code is freed as
- * soon as nothing of it is referenced any more. The stored record's
- * operations go through it (the store module's `use`), and so do config
- * mode's requests and datagrams (`ConfigModeOptions.relay`).
+ * `c`, `d`: it is dropped from the module cache at once, so its code is freed
+ * as soon as nothing of it is referenced any more; a call made from within
+ * the call (the steps reached from a cloud event, a cloud write from the
+ * product's handler) uses the same copy. The steps, the stored record's
+ * operations, config mode's requests and datagrams
+ * (`ConfigModeOptions.relay`) and the cloud client's calls and events
+ * (`CloudOptions.relay`) all go through it.
  */
-export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown): any {
+export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown, d?: unknown): any {
+  const u = S.mods || (S.mods = {});
+  let m = u[mod];
+  if (m) return m[fn](a, b, c, d);
   const mods = S.hw.modules;
-  const m = mods.load(mod);
+  m = u[mod] = mods.load(mod);
   mods.unload(mod);
-  return m[fn](a, b, c);
+  try {
+    return m[fn](a, b, c, d);
+  } finally {
+    delete u[mod];
+  }
 }
 
 /** RESET_CONFIG's erase of token and Wi-Fi, with the store alone in RAM; the steps take the outcome. */
@@ -238,7 +237,7 @@ function commit(): void {
   if (S.committed) S.cfg = undefined;
   else S.hw.system.log('config save failed: ' + res);
   S.lastErr = S.committed ? ERR_NONE : ERR_INTERNAL;
-  if (S.fresh && S.cloud) S.cloud.setMeta('Hotspot Name', S.o.apSsid);
+  if (S.fresh && S.cloud) useModule(CLOUD_MODULE, 'cloudMeta', S.cloud, 'Hotspot Name', S.o.apSsid);
   S.fresh = false;
 }
 
@@ -315,10 +314,9 @@ function takeInbox(): void {
  */
 function pins(pin?: any, value?: any): any {
   const c = S.cloud;
-  if (!c) return false;
-  if (pin === undefined) return c.isOnline();
-  if (value === undefined) return c.syncVirtual(pin);
-  return c.virtualWrite(pin, value);
+  if (!c || c.phase !== 2) return false;
+  if (pin === undefined) return true;
+  return useModule(CLOUD_MODULE, 'cloudPins', c, pin, value);
 }
 
 /** Removes `fn` from `list` (an undo of a subscription). */

@@ -1,8 +1,9 @@
 /**
- * The cloud module (Storage file `edgent-cloud`): the Blynk protocol client.
- * The core loads it for the first cloud attempt and drops it when the device
- * leaves the cloud states (config mode, factory reset, errors). The Espruino
- * build of the module (`boards/mode-cloud.ts`) adds the board's socket code.
+ * The cloud module (Storage file `edgent-cloud`): the Blynk protocol client
+ * (`lib/cloud.ts`), loaded for each call and each socket or timer event while
+ * the device is in the cloud states. The client's state is a `CloudState` the
+ * device keeps; every export is a property that costs RAM while the module is
+ * loaded.
  */
 
-export { createCloud } from './cloud';
+export { cloudState, cloudConnect, cloudDrop, cloudMeta, cloudPins, cloudOn } from './cloud';

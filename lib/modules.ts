@@ -9,7 +9,7 @@ export const STEPS_MODULE = 'edgent-steps';
 export const SETUP_MODULE = 'edgent-setup';
 /** Storage module with the portal, DNS and scanner (`lib/mode-config.ts`), loaded to start and stop config mode and for each of its requests. */
 export const CONFIG_MODULE = 'edgent-portal';
-/** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded in the cloud states only. */
+/** Storage module with the cloud client (`lib/mode-cloud.ts`), loaded for each of its calls and each socket or timer event. */
 export const CLOUD_MODULE = 'edgent-cloud';
 /** Storage module with the config store (`lib/mode-store.ts`), loaded for each use of the record. */
 export const STORE_MODULE = 'edgent-store';

@@ -188,24 +188,14 @@ export interface UdpPort {
   bind(port: number, onMessage: (data: string, from: UdpPeer) => void): UdpSocket;
 }
 
-/** Callbacks of a TCP/TLS client socket. `onClose` comes exactly once, last. */
-export interface SocketHandlers {
-  /** Connection established. */
-  onConnect(): void;
-  /** Bytes received (byte string). */
-  onData(data: string): void;
-  /** Connection failed or broke: `dns`, `tls`, `refused` or other text. */
-  onError(reason: string): void;
-  /** Connection closed (after an error too). */
-  onClose(): void;
-}
-
-/** An open TCP/TLS client socket. */
+/** An open TCP/TLS client socket (Espruino's socket has these methods as they are). */
 export interface Socket {
   /** Sends bytes (byte string). */
   write(data: string): void;
-  /** Closes the connection; `onClose` follows. */
-  close(): void;
+  /** Closes the connection. */
+  end(): void;
+  /** Takes the listener off: nothing more reaches it (called before `end`). */
+  removeAllListeners(): void;
 }
 
 /** TCP/TLS client capability. */
@@ -214,11 +204,16 @@ export interface NetPort {
   tls: boolean;
   /**
    * Opens a connection to `host:port`, over TLS if `tls` is set. The server's
-   * certificate must chain to `ca` (a PEM certificate) or, without `ca`, to
-   * the board's default CA; `ca: false` connects without verifying it. A
-   * failed verification is an `onError('tls')`.
+   * certificate must chain to `ca` (the DER bytes of one certificate, as a
+   * byte string) or, without `ca`, to the board's default CA; `ca: false`
+   * connects without verifying it.
+   * `fn` gets each of the connection's events as Espruino's socket gives
+   * them, never synchronously inside `connect`: the socket (connected), a
+   * byte string (received bytes), an error object `{message}` (the connection
+   * failed or broke; a failed verification says `tls`), and last a boolean
+   * (closed, after an error too). Throws when no connection can be made.
    */
-  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, handlers: SocketHandlers): Socket;
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, fn: (ev: unknown) => void): Socket;
 }
 
 /** Key-value flash (Espruino `Storage`): whole files by name. */

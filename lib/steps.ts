@@ -21,7 +21,8 @@
  * - Mode code lives in Storage modules loaded through `hw.modules` only while
  *   needed: the portal and DNS (`CONFIG_MODULE`) to start and stop config mode
  *   and, through the device's relay, for each of its requests, the cloud
- *   client (`CLOUD_MODULE`) in the cloud states, the config store
+ *   client (`CLOUD_MODULE`) for each of its calls and each socket or timer
+ *   event in the cloud states (the device keeps its state), the config store
  *   (`STORE_MODULE`) for each read or write of the record, the button's
  *   gestures (`BUTTON_MODULE`) to start and stop its watch.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
@@ -43,7 +44,7 @@ import {
 } from './types';
 import { copyRecord } from './record';
 import { crc32 } from './crc32';
-import { CloudClient } from './cloud';
+import { CloudOptions, CloudState } from './cloud';
 import type { Device, MachineOptions } from './machine';
 import type { RecordOp } from './record-ops';
 
@@ -282,12 +283,11 @@ function configMode(on: boolean): void {
   wifi().startAP({ ssid: o.apSsid, password: o.apPassword || '' }, S.h.call.bind(null, 'ap'));
 }
 
-/** Drops the cloud link and its module. */
+/** Drops the cloud link and the client's state. */
 function dropCloud(): void {
   if (!S.cloud) return;
-  S.cloud.disconnect();
+  S.h.use(CLOUD_MODULE, 'cloudDrop', S.cloud);
   S.cloud = undefined;
-  hw.modules.unload(CLOUD_MODULE);
 }
 
 /** One join or cloud attempt of the current state, with its timeout. */
@@ -305,7 +305,7 @@ function attempt(): void {
   } else {
     try {
       if (!S.cloud) {
-        S.cloud = hw.modules.load(CLOUD_MODULE).createCloud({
+        const co: CloudOptions = {
           net: hw.net,
           clock: hw.clock,
           info: { fwVer: o.fwVer, fwType: o.fwType || o.templateId, tmplId: o.templateId, build: o.build || '', dev: hw.system.board },
@@ -313,10 +313,12 @@ function attempt(): void {
           buffIn: o.buffIn,
           log: hw.system.log,
           onEvent: S.h.cloud,
-          onWrite: S.h.write
-        }) as CloudClient;
+          onWrite: S.h.write,
+          relay: S.h.use
+        };
+        S.cloud = S.h.use(CLOUD_MODULE, 'cloudState', co) as CloudState;
       }
-      S.cloud.connect({ host: c.host, port: o.tls ? c.portSsl : c.port, tls: !!o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
+      S.h.use(CLOUD_MODULE, 'cloudConnect', S.cloud, { host: c.host, port: o.tls ? c.portSsl : c.port, tls: !!o.tls, token: c.token, ca: o.tls ? o.tlsCa : undefined });
     } catch (x) {
       hw.system.log('cloud: ' + x);
     }

@@ -76,8 +76,15 @@ const SHORT_NAMES = {
   indicator: 'ind',
   setState: 'sst',
   setHold: 'shd',
-  // The cloud client, `CloudClient` in lib/cloud.ts.
+  // The cloud client, `CloudClient` and `CloudState` in lib/cloud.ts.
   setMeta: 'smt',
+  target: 'tgt',
+  phase: 'ph',
+  announced: 'ann',
+  lastId: 'lid',
+  lastIn: 'lin',
+  lastOut: 'lout',
+  lastPing: 'lpg',
 };
 
 /** Names every object has through its prototypes: a short name must not shadow one. */

@@ -6,7 +6,9 @@ import {
   CloudOptions,
   CONNECT_TIMEOUT_MS,
   LOGIN_TIMEOUT_MS,
-  RECV_GRACE_MS
+  pemBody,
+  RECV_GRACE_MS,
+  socketReason
 } from '../../lib/cloud';
 import { CloudEvent, CloudTarget } from '../../lib/types';
 import { FakeNet, FakeSocket } from '../fakes/net';
@@ -413,8 +415,8 @@ describe('cloud client', () => {
       assert.ok(2 * CONNECT_TIMEOUT_MS < 50000, 'both tries fit in the machine’s 50 s attempt');
     });
 
-    it('maps unknown socket errors to closed and passes dns/tls/refused/timeout through', () => {
-      for (const [given, want] of [['EHOSTUNREACH', 'closed'], ['timeout', 'timeout'], ['refused', 'refused']]) {
+    it('maps socket error texts to reasons: unknown ones to closed', () => {
+      for (const [given, want] of [['connection reset', 'closed'], ['weird', 'closed'], ['timeout', 'timeout'], ['no connection', 'refused'], ['not found', 'dns']]) {
         const { net, cloud, events } = setup();
         cloud.connect({ ...TARGET, port: 1234 });
         net.last.refuse(given);
@@ -674,10 +676,10 @@ describe('cloud client', () => {
       const old = net.last;
       old.refuse('refused');
       const cur = net.last;
-      old.handlers.onConnect();
-      old.handlers.onData(encodeResponse(1, 200).toString('latin1'));
-      old.handlers.onError('dns');
-      old.handlers.onClose();
+      old.fn(old);
+      old.fn(encodeResponse(1, 200).toString('latin1'));
+      old.fn({ code: -1, message: 'dns' });
+      old.fn(true);
       assert.deepEqual(events, []);
       assert.equal(cloud.isOnline(), false);
       assert.deepEqual(old.lateWrites, []);
@@ -691,9 +693,9 @@ describe('cloud client', () => {
       const s1 = login();
       cloud.connect(TARGET);
       assert.equal(s1.closed, true);
-      s1.handlers.onData(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
-      s1.handlers.onError('refused');
-      s1.handlers.onClose();
+      s1.fn(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
+      s1.fn({ code: -1, message: 'refused' });
+      s1.fn(true);
       assert.deepEqual(events, [{ type: 'online' }]);
       assert.equal(net.sockets.length, 2);
     });
@@ -704,8 +706,8 @@ describe('cloud client', () => {
       const s1 = net.last;
       s1.accept();
       s1.receive(encode(41, 2, ['other.host', 1234]));
-      s1.handlers.onData(encodeResponse(1, 200).toString('latin1'));
-      s1.handlers.onClose();
+      s1.fn(encodeResponse(1, 200).toString('latin1'));
+      s1.fn(true);
       assert.deepEqual(events, []);
       assert.equal(net.sockets.length, 2);
     });
@@ -716,8 +718,8 @@ describe('cloud client', () => {
       cloud.disconnect();
       assert.equal(s.closed, true);
       assert.equal(cloud.isOnline(), false);
-      s.handlers.onData(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
-      s.handlers.onClose();
+      s.fn(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
+      s.fn(true);
       clock.tick(3600000);
       assert.deepEqual(events, [{ type: 'online' }]);
       assert.equal(net.sockets.length, 1);
@@ -725,21 +727,20 @@ describe('cloud client', () => {
       assert.equal(clock.countTimers(), 0);
     });
 
-    it('one link per device: a new createCloud drops the previous client\'s link quietly', () => {
-      const { net, events, clock } = setup();
+    it('two clients are independent: each has its own state and link', () => {
+      const { net, events } = setup();
       const s = login();
       const ev2: CloudEvent[] = [];
       const second = createCloud({ net, clock: timerClock, info: INFO, onEvent: (e) => ev2.push(e) });
-      assert.equal(s.closed, true);
-      assert.equal(clock.countTimers(), 0);
-      s.handlers.onData(encode(17, 3, ['dbg', 'reboot']).toString('latin1'));
-      assert.deepEqual(events, [{ type: 'online' }], 'no event from the dropped link');
       second.connect(TARGET);
       net.last.accept();
       net.last.receive(encodeResponse(1, 200));
       assert.deepEqual(ev2, [{ type: 'online' }]);
-      assert.deepEqual(events, [{ type: 'online' }]);
+      assert.equal(s.closed, false, 'the first link stays up');
       second.disconnect();
+      s.receive(encode(17, 3, ['dbg', 'reboot']));
+      assert.deepEqual(events, [{ type: 'online' }, { type: 'command', command: 'reboot' }]);
+      assert.deepEqual(ev2, [{ type: 'online' }]);
     });
 
     it('methods work detached from the client', () => {
@@ -843,7 +844,7 @@ describe('cloud client', () => {
   });
 
   describe('certificate verification', () => {
-    it('passes the target ca to every connection; with ca false, one warning line per TLS connection', () => {
+    it('passes the target ca to every connection as DER bytes; with ca false, one warning line per TLS connection', () => {
       const { net, logs } = setup();
       const warn = (l: string) => /WARNING: TLS certificate not verified/.test(l);
       login(200, Object.assign({}, TARGET, { ca: false as const }));
@@ -853,12 +854,30 @@ describe('cloud client', () => {
       net.last.accept();
       assert.equal(net.last.ca, false, 'the redirect keeps the target');
       assert.equal(logs.filter(warn).length, 2);
-      login(200, Object.assign({}, TARGET, { ca: 'PEM' }));
-      assert.equal(net.last.ca, 'PEM');
+      const pem = '-----BEGIN CERTIFICATE-----\nAAEC/w==\n-----END CERTIFICATE-----\n';
+      login(200, Object.assign({}, TARGET, { ca: pem }));
+      assert.equal(net.last.ca, '\x00\x01\x02\xff', "Espruino's tls takes DER");
       login(200, TARGET);
       assert.equal(net.last.ca, undefined);
       login(200, Object.assign({}, TARGET, { tls: false, port: 80, ca: false as const }));
       assert.equal(logs.filter(warn).length, 2, 'no warning: verified, or not TLS');
+    });
+  });
+
+  describe('socket errors and certificates', () => {
+    it("socket errors (Espruino's socketerrors.c messages) map to the cloud client's reasons", () => {
+      const table: Array<[unknown, string]> = [
+        [{ code: -6, message: 'not found' }, 'dns'], [{ code: -13, message: 'SSL handshake failed' }, 'tls'],
+        [{ code: -14, message: 'invalid SSL data' }, 'tls'], [{ code: -11, message: 'no connection' }, 'refused'],
+        [{ code: -4, message: 'no route' }, 'refused'], [{ code: -3, message: 'timeout' }, 'timeout'],
+        [{ code: -9, message: 'connection reset' }, 'closed'], ['weird', 'closed']
+      ];
+      for (const [err, reason] of table) assert.equal(socketReason(err), reason, JSON.stringify(err));
+    });
+
+    it('PEM body: header, footer, blank lines and CRLF removed', () => {
+      const pem = '-----BEGIN CERTIFICATE-----\r\nMIIB\r\nAbC+/=\r\n\r\n-----END CERTIFICATE-----\r\n';
+      assert.equal(pemBody(pem), 'MIIBAbC+/=');
     });
   });
 

@@ -31,27 +31,31 @@ function nodeNet(): NetPort & { open: Set<NodeSocket> } {
         ? tlsConnect({ host: o.host, port: o.port, ca: TEST_CA, servername: 'blynk.cloud' })
         : tcpConnect({ host: o.host, port: o.port });
       open.add(sock);
-      sock.on(o.tls ? 'secureConnect' : 'connect', () => h.onConnect());
-      sock.on('data', (b: Buffer) => h.onData(b.toString('latin1')));
-      sock.on('error', (e: NodeJS.ErrnoException) => {
-        const code = e.code || '';
-        h.onError(
-          code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'dns'
-            : code === 'ECONNREFUSED' ? 'refused'
-              : /CERT|SSL|TLS|SELF_SIGNED/.test(code + e.message) ? 'tls'
-                : code
-        );
-      });
-      sock.on('close', () => {
-        open.delete(sock);
-        h.onClose();
-      });
-      return {
+      // Espruino's events: the socket, byte strings, {code, message} with Espruino's texts, a boolean.
+      const s = {
         write: (d: string) => {
           if (!sock.destroyed) sock.write(Buffer.from(d, 'latin1'));
         },
-        close: () => sock.destroy()
+        end: () => sock.destroy(),
+        removeAllListeners: () => { h = () => {}; }
       };
+      sock.on(o.tls ? 'secureConnect' : 'connect', () => h(s));
+      sock.on('data', (b: Buffer) => h(b.toString('latin1')));
+      sock.on('error', (e: NodeJS.ErrnoException) => {
+        const code = e.code || '';
+        h({
+          code: -1,
+          message: code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'not found'
+            : code === 'ECONNREFUSED' ? 'no connection'
+              : /CERT|SSL|TLS|SELF_SIGNED/.test(code + e.message) ? 'SSL handshake failed'
+                : code
+        });
+      });
+      sock.on('close', (hadError: boolean) => {
+        open.delete(sock);
+        h(hadError);
+      });
+      return s;
     }
   };
 }
@@ -258,10 +262,11 @@ describe('interop over loopback', function () {
         tls: true,
         connect(o, h) {
           const sock = tlsConnect({ host: o.host, port: o.port, servername: 'blynk.cloud' }); // system CAs only
-          sock.on('secureConnect', () => h.onConnect());
-          sock.on('error', () => h.onError('tls'));
-          sock.on('close', () => h.onClose());
-          return { write: (d) => sock.write(Buffer.from(d, 'latin1')), close: () => sock.destroy() };
+          const s = { write: (d: string) => { sock.write(Buffer.from(d, 'latin1')); }, end: () => sock.destroy(), removeAllListeners: () => {} };
+          sock.on('secureConnect', () => h(s));
+          sock.on('error', () => h({ code: -13, message: 'SSL handshake failed' }));
+          sock.on('close', (hadError: boolean) => h(hadError));
+          return s;
         }
       };
       const ev: CloudEvent[] = [];

@@ -2,11 +2,15 @@
  * A NetPort for host tests. Every `connect` creates a FakeSocket that the test
  * drives: `accept()` (connection up), `refuse(reason)` (error + close before
  * connecting), `receive(bytes)` in any split, `fail(reason)` (error + close),
- * `peerClose()`. Written bytes are collected per socket. Callbacks only fire
- * from these test actions, never inside `connect` (as on the board).
+ * `peerClose()`. Each reaches the client's event function with what
+ * Espruino's socket gives: the socket, a byte string, `{code, message}`, a
+ * boolean. They reach it even after the client took its listener off (the
+ * harshest board), so a test can check that late events are ignored. Written
+ * bytes are collected per socket. Events only come from these test actions,
+ * never inside `connect` (as on the board).
  */
 
-import { NetPort, Socket, SocketHandlers } from '../../lib/ports';
+import { NetPort, Socket } from '../../lib/ports';
 
 /** One connection opened by the code under test. */
 export class FakeSocket implements Socket {
@@ -16,14 +20,17 @@ export class FakeSocket implements Socket {
   closed = false;
   /** True once `accept()` ran. */
   connected = false;
-  /** Number of `close()` calls made by the code under test. */
+  /** Number of `end()` calls made by the code under test. */
   closeCalls = 0;
+  /** True once the code under test took its listener off. */
+  unhooked = false;
 
   constructor(
     readonly host: string,
     readonly port: number,
     readonly tls: boolean,
-    readonly handlers: SocketHandlers,
+    /** The client's event function (its listener for every socket event). */
+    readonly fn: (ev: unknown) => void,
     readonly ca?: string | false
   ) {}
 
@@ -36,28 +43,31 @@ export class FakeSocket implements Socket {
   /** Writes made after the socket was closed (should stay empty). */
   readonly lateWrites: string[] = [];
 
-  /** Socket.close: marks closed and calls `onClose` (synchronously, the harshest order). */
-  close(): void {
+  /** Socket.removeAllListeners: the client is done with the socket. */
+  removeAllListeners(): void {
+    this.unhooked = true;
+  }
+
+  /** Socket.end: marks closed (no event: the client has taken its listener off first). */
+  end(): void {
     this.closeCalls++;
-    if (this.closed) return;
     this.closed = true;
-    this.handlers.onClose();
   }
 
   /** The connection comes up. */
   accept(): void {
     this.connected = true;
-    this.handlers.onConnect();
+    this.fn(this);
   }
 
-  /** The connection fails before connecting: `onError(reason)` then `onClose`. */
+  /** The connection fails before connecting: an error with `reason` as its message, then close. */
   refuse(reason = 'refused'): void {
-    this.handlers.onError(reason);
+    this.fn({ code: -1, message: reason });
     this.closed = true;
-    this.handlers.onClose();
+    this.fn(true);
   }
 
-  /** The connection breaks: `onError(reason)` then `onClose`. */
+  /** The connection breaks: an error with `reason` as its message, then close. */
   fail(reason: string): void {
     this.refuse(reason);
   }
@@ -65,12 +75,12 @@ export class FakeSocket implements Socket {
   /** The peer closes the connection. */
   peerClose(): void {
     this.closed = true;
-    this.handlers.onClose();
+    this.fn(false);
   }
 
   /** Delivers received bytes (a Buffer, or a byte string). */
   receive(data: Buffer | string): void {
-    this.handlers.onData(typeof data === 'string' ? data : data.toString('latin1'));
+    this.fn(typeof data === 'string' ? data : data.toString('latin1'));
   }
 
   /** Everything written so far, as one Buffer. */
@@ -92,8 +102,8 @@ export class FakeNet implements NetPort {
   constructor(public tls = true) {}
 
   /** NetPort.connect: records a new FakeSocket and returns it. */
-  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, handlers: SocketHandlers): Socket {
-    const s = new FakeSocket(opts.host, opts.port, opts.tls, handlers, opts.ca);
+  connect(opts: { host: string; port: number; tls: boolean; ca?: string | false }, fn: (ev: unknown) => void): Socket {
+    const s = new FakeSocket(opts.host, opts.port, opts.tls, fn, opts.ca);
     this.sockets.push(s);
     return s;
   }

@@ -108,8 +108,10 @@ describe('build pipeline', () => {
       const m = JSON.parse(fs.readFileSync(path.join(ROOT, b.file.replace(/\.js$/, '.files.json')), 'utf8'));
       assert.equal(m.storage['edgent.ca'], 'edgent-ca.der', b.file);
     }
-    // The board's TCP/TLS client (in the cloud's Storage module, edgent-cloud) reads it at each connect.
-    assert.ok(fs.readFileSync(path.join(dist, 'edgent-cloud.js'), 'latin1').includes('require("Storage").read("edgent.ca")'));
+    // The board's TCP/TLS port (the driver, in every firmware's boot code) reads it at each connect.
+    for (const b of BUNDLES as Array<{ file: string; board?: string }>) {
+      if (b.board) assert.ok(fs.readFileSync(path.join(ROOT, b.file), 'latin1').includes('require("Storage").read("edgent.ca")'), b.file);
+    }
     assert.throws(() => pemToDer('no certificate'), /expected one PEM certificate, found 0/);
   });
 

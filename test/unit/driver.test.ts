@@ -3,7 +3,7 @@
  * chips, scan security modes, socket errors, and LED levels.
  */
 import { strict as assert } from 'assert';
-import { joinReason, security, socketReason, ledLevel, pemBody } from '../../boards/mapping';
+import { joinReason, security, ledLevel } from '../../boards/mapping';
 
 describe('board driver mappings', () => {
   it('Wi-Fi connect failures of both chips map to join reasons', () => {
@@ -19,21 +19,6 @@ describe('board driver mappings', () => {
     assert.deepEqual(['open', 'wep', 'wpa', 'wpa2', 'wpa_wpa2', 'wpa2_enterprise', 'wpa3', 'wpa2_wpa3', 'odd'].map(security),
       ['OPEN', 'WEP', 'WPA', 'WPA2', 'WPA+WPA2', 'WPA2-EAP', 'WPA3', 'WPA2+WPA3', 'unknown']);
     assert.deepEqual([0, 1, 2, 3, 4, 9].map(security), ['OPEN', 'WEP', 'WPA', 'WPA2', 'WPA+WPA2', 'unknown']);
-  });
-
-  it("socket errors (Espruino's socketerrors.c messages) map to the cloud client's reasons", () => {
-    const table: Array<[unknown, string]> = [
-      [{ code: -6, message: 'not found' }, 'dns'], [{ code: -13, message: 'SSL handshake failed' }, 'tls'],
-      [{ code: -14, message: 'invalid SSL data' }, 'tls'], [{ code: -11, message: 'no connection' }, 'refused'],
-      [{ code: -4, message: 'no route' }, 'refused'], [{ code: -3, message: 'timeout' }, 'timeout'],
-      [{ code: -9, message: 'connection reset' }, 'closed'], ['weird', 'closed']
-    ];
-    for (const [err, reason] of table) assert.equal(socketReason(err), reason, JSON.stringify(err));
-  });
-
-  it('PEM body: header, footer, blank lines and CRLF removed', () => {
-    const pem = '-----BEGIN CERTIFICATE-----\r\nMIIB\r\nAbC+/=\r\n\r\n-----END CERTIFICATE-----\r\n';
-    assert.equal(pemBody(pem), 'MIIBAbC+/=');
   });
 
   it('LED level: channel 0..255 scaled by brightness 0..255, clamped', () => {

@@ -18,7 +18,7 @@ import { createFakeButton } from '../fakes/button';
 import { createFakeLed } from '../fakes/led';
 import { timerClock } from '../fakes/clock';
 import { createFakeModules } from '../fakes/modules';
-import { decodeFrames, encodeResponse, fields } from '../cloud/wire';
+import { decodeFrames, encode, encodeResponse, fields } from '../cloud/wire';
 import { SWITCH_DELAY_MS } from '../../lib/machine';
 
 const TOKEN = 'Zx9_Yw8-Vu7Ts6Rq5Po4Nm3Lk2Ji1Hg0';
@@ -99,7 +99,7 @@ describe('createEdgent', () => {
     assert.equal(hw.radio.apUp, false, 'the access point is taken down again');
   });
 
-  it('keeps the cloud module loaded only while online, and the portal module only for a request', () => {
+  it('loads the cloud module for each of its calls and events, and the portal module for each request', () => {
     const hw = rig();
     const d = createEdgent(OPTS, hw as unknown as Hardware);
     dev = d;
@@ -119,13 +119,44 @@ describe('createEdgent', () => {
     assert.deepEqual(hw.modules.loaded, [], 'joining: no mode module');
     hw.radio.finishJoin(null);
     clock.tick(0);
-    assert.deepEqual(hw.modules.loaded, ['edgent-cloud']);
+    const cloudLoads = () => hw.modules.loads.filter((n: string) => n === 'edgent-cloud').length;
+    assert.ok(cloudLoads() >= 1, 'the connection was opened by the cloud module');
+    assert.deepEqual(hw.modules.loaded, [], 'connecting: no module between events');
+    let n = cloudLoads();
+    hw.net.last.accept();
+    assert.equal(cloudLoads(), n + 1, 'the connection event loaded the cloud module');
+    hw.net.last.receive(encodeResponse(1, 200));
+    assert.equal(d.state(), 'RUNNING');
+    assert.deepEqual(hw.modules.loaded, [], 'running: no module between events');
+    n = cloudLoads();
+    assert.equal(d.virtualWrite(1, 'x'), true);
+    assert.equal(cloudLoads(), n + 1, 'a write loaded the cloud module once');
+    assert.deepEqual(hw.modules.loaded, [], 'and dropped it');
+    d.reconfigure();
+    assert.deepEqual(hw.modules.loaded, [], 'back in config mode');
+  });
+
+  it("a write from the product's vw handler uses the cloud module already loaded for the frame", () => {
+    const hw = rig();
+    const d = createEdgent(OPTS, hw as unknown as Hardware);
+    dev = d;
+    d.onVirtualWrite((pin, v) => { d.virtualWrite(pin, 'echo ' + v[0]); });
+    d.start();
+    hw.http.request({ url: `/config?ssid=Home&pass=secret12&blynk=${TOKEN}&host=cloud.local&port=8080` });
+    clock.tick(0);
+    clock.tick(SWITCH_DELAY_MS);
+    hw.radio.finishJoin(null);
+    clock.tick(0);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 200));
     assert.equal(d.state(), 'RUNNING');
-    assert.deepEqual(hw.modules.loaded, ['edgent-cloud'], 'running: the cloud client only');
-    d.reconfigure();
-    assert.deepEqual(hw.modules.loaded, [], 'back in config mode: the cloud client is gone');
+    const cloudLoads = () => hw.modules.loads.filter((n: string) => n === 'edgent-cloud').length;
+    const n = cloudLoads();
+    hw.net.last.clearWritten();
+    hw.net.last.receive(encode(20, 7, ['vw', '3', 'hi']));
+    assert.equal(cloudLoads(), n + 1, 'one load for the frame and the echo');
+    assert.deepEqual(decodeFrames(hw.net.last.written()).map((f) => [f.type, ...fields(f)]), [[20, 'vw', '3', 'echo hi']]);
+    assert.deepEqual(hw.modules.loaded, []);
   });
 
   it('provisions end to end on fake ports and commits only after the cloud login', () => {
@@ -265,7 +296,9 @@ describe('createEdgent', () => {
         dev.start();
         toCloud(hw);
         assert.equal(hw.net.last.tls, tls);
-        assert.equal(hw.net.last.ca, tls ? tlsCa : undefined, `tlsCa ${String(tlsCa)}, tls ${tls}`);
+        // A PEM reaches the board as its DER bytes (what Espruino's tls takes).
+        const ca = tlsCa ? Buffer.from('MIIB', 'base64').toString('latin1') : tlsCa;
+        assert.equal(hw.net.last.ca, tls ? ca : undefined, `tlsCa ${String(tlsCa)}, tls ${tls}`);
         dev.stop();
         dev = null;
       }

@@ -29,27 +29,39 @@ export class RigCloud {
   meta: Array<[string, string]> = [];
   /** Cloud clients the machine has created (one per stretch in the cloud states). */
   created = 0;
+  /** The client's state as the device sees it: `phase` 2 while online. */
+  state = { phase: 0 };
   private fn: ((ev: CloudEvent) => void) | null = null;
 
-  /** The cloud module's factory, as the machine calls it. */
-  create(opts: { onEvent: (ev: CloudEvent) => void }): RigCloud {
-    this.created++;
-    this.fn = opts.onEvent;
-    return this;
+  /** The cloud module's exports, as the device calls them. */
+  module(): Record<string, Function> {
+    return {
+      cloudState: (opts: { onEvent: (ev: CloudEvent) => void }) => {
+        this.created++;
+        this.fn = opts.onEvent;
+        this.state = { phase: 0 };
+        return this.state;
+      },
+      cloudConnect: (_k: unknown, t: CloudTarget) => this.connect(t),
+      cloudDrop: () => this.disconnect(),
+      cloudMeta: (_k: unknown, key: string, value: string) => { this.meta.push([key, value]); },
+      cloudPins: () => this.connected
+    };
   }
   connect(t: CloudTarget): void {
     this.targets.push(t);
     this.connected = true;
+    this.state.phase = 0;
   }
-  disconnect(): void { this.connected = false; }
-  setMeta(key: string, value: string): void { this.meta.push([key, value]); }
-  virtualWrite(): boolean { return this.connected; }
-  syncVirtual(): void {}
-  isOnline(): boolean { return this.connected; }
+  disconnect(): void {
+    this.connected = false;
+    this.state.phase = 0;
+  }
   /** Reports an event as the real client would (only while a link is wanted). */
   emit(ev: CloudEvent): void {
     if (!this.connected || !this.fn) return;
-    if (ev.type !== 'online' && ev.type !== 'command') this.connected = false;
+    if (ev.type !== 'online' && ev.type !== 'command') this.disconnect();
+    if (ev.type === 'online') this.state.phase = 2;
     this.fn(ev);
   }
 }
@@ -123,7 +135,7 @@ export function rig(stored?: ConfigRecord, opts?: Partial<MachineOptions>, chipI
           if (name === STEPS_MODULE) return steps;
           if (name === STORE_MODULE) return { use: (dev: Device, op: RecordOp, arg?: ConfigRecord) => use(dev, op, arg, store as unknown as ConfigStore) };
           if (name === BUTTON_MODULE) return { buttonStart: () => { r.buttonWatched = true; }, buttonStop: () => { r.buttonWatched = false; } };
-          if (name === CLOUD_MODULE) return { createCloud: (o: { onEvent: (ev: CloudEvent) => void }) => cloud.create(o) };
+          if (name === CLOUD_MODULE) return cloud.module();
           if (name === CONFIG_MODULE) {
             return {
               startConfigMode: () => {
