@@ -67,7 +67,7 @@ export interface Edgent {
   state(): State;
   /** Last provisioning error (0, 700..723). */
   lastError(): number;
-  /** Calls `fn(next, prev)` on every state change. */
+  /** Calls `fn(next, prev)` for every state change, in order, once the step that made it is over (an exception is logged). */
   onStateChange(fn: (next: State, prev: State) => void): Undo;
   /** Opens the portal again keeping the stored config (Wi-Fi change). */
   reconfigure(): void;

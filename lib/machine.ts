@@ -82,7 +82,7 @@ export interface Machine {
   lastError(): number;
   /** The record the machine works with (staged or stored), as a copy. */
   config(): ConfigRecord;
-  /** Subscribes to state changes (`next`, `prev`). */
+  /** Subscribes to state changes (`next`, `prev`), told in order once the step that made them is over. */
   onStateChange(fn: (next: State, prev: State) => void): Undo;
   /** Handles a request from the portal. */
   portal(req: PortalRequest): void;
@@ -165,6 +165,8 @@ export interface Device {
   /** The epoch in which the access point was asked for: its failure counts only if nothing moved on since. */
   apEpoch: number;
   mode?: ConfigMode;
+  /** The access point's and the station's MAC, space-separated, read when config mode starts (`/board_info.json`). */
+  macs?: string;
   /** The cloud client's state (the client is the cloud module, loaded for each use). */
   cloud?: CloudState;
   /** The Storage modules in use by a call that has not returned yet, by name (`useModule`). */
@@ -248,10 +250,9 @@ function commit(): void {
  */
 function onEvent(ev: CloudEvent | WifiEvent): void {
   if (ev.type === 'lost' || ev.type === 'stations') return call('wifi', ev);
-  // A failed login or a lost link is taken after the cloud client's handler has returned (dropping
-  // the link and starting what comes next needs the RAM that handler holds); what follows it, after it.
-  if (S.inbox || ev.type === 'rejected' || ev.type === 'offline') putOff('cloud', ev);
-  else call('cloud', ev);
+  // The cloud's events are taken after its handler has returned: the steps (and what they start, a
+  // new link, config mode) are never in RAM together with the cloud module and the frame.
+  putOff('cloud', ev);
 }
 
 /** Every virtual pin write from the cloud, to the product's handlers. */
@@ -260,29 +261,37 @@ function onWrite(pin: number, values: string[]): void {
   for (let i = 0; i < w.length; i++) w[i](pin, values);
 }
 
+/** The values of `/board_info.json`; the MACs are those read when config mode started. */
 function info(): BoardInfo {
   const o = S.o;
-  const w = S.hw.wifi();
+  let macs = S.macs;
+  if (!macs) {
+    const w = S.hw.wifi();
+    macs = w.apMac() + ' ' + w.staMac();
+  }
+  const i = macs.indexOf(' ');
   return {
     board: o.templateName,
     tmpl_id: o.templateId,
     fw_type: o.fwType || o.templateId,
     fw_ver: o.fwVer,
     ssid: o.apSsid,
-    bssid: w.apMac(),
-    mac: w.staMac(),
+    bssid: macs.substring(0, i),
+    mac: macs.substring(i + 1),
     last_error: S.lastErr,
     wifi_scan: true,
     static_ip: true
   };
 }
 
+/**
+ * What the portal tells the machine, taken once the request's handler has
+ * returned: the steps are never in RAM together with the portal's module and
+ * the request (the reply to it is written by then).
+ */
 function portal(req: PortalRequest): void {
   // Activity matters only while config mode's idle timeout runs: no steps to load for it otherwise.
   if (req.type === 'activity' && S.idleTimer === undefined) return;
-  if (req.type !== 'config') return call('portal', req);
-  // New credentials are taken once the request's handler has returned (its RAM is free by then);
-  // the reply is already written.
   putOff('portal', req);
 }
 
@@ -301,7 +310,23 @@ function putOff(op: string, arg?: unknown): void {
 function takeInbox(): void {
   const q = S.inbox;
   try {
-    while (q && q.length) call(q.shift() as string, q.shift());
+    while (q && q.length) {
+      const op = q.shift() as string;
+      const arg = q.shift() as any;
+      if (op !== 'notify') {
+        call(op, arg);
+        continue;
+      }
+      // A state change (next, prev) for the product's listeners: resident, so no module is loaded for it.
+      const ls = S.listeners.slice();
+      for (let i = 0; i < ls.length; i++) {
+        try {
+          ls[i](arg[0], arg[1]);
+        } catch (e) {
+          S.hw.system.log('state listener failed: ' + e);
+        }
+      }
+    }
   } finally {
     S.inbox = undefined;
   }

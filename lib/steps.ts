@@ -24,7 +24,9 @@
  *   client (`CLOUD_MODULE`) for each of its calls and each socket or timer
  *   event in the cloud states (the device keeps its state), the config store
  *   (`STORE_MODULE`) for each read or write of the record, the button's
- *   gestures (`BUTTON_MODULE`) to start and stop its watch.
+ *   gestures (`BUTTON_MODULE`) to start and stop its watch. A board loads
+ *   its radio port from flash for each `hw.wifi()` and frees it after, so it
+ *   is never held across a step's other work.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
  *   after the first cloud login, in a step of its own right after it (or at
  *   once with `save`). A first-provisioning
@@ -36,7 +38,7 @@
  *   of devices does not come back in lock-step, nor later than it must).
  */
 
-import { Hardware, JoinFailure, WifiEvent, WifiPort } from './ports';
+import { Hardware, JoinFailure, WifiEvent } from './ports';
 import {
   CloudEvent, ConfigRecord, PortalRequest, State,
   ERR_CLOUD, ERR_CLOUD_DNS, ERR_CLOUD_TLS, ERR_CONFIG, ERR_INTERNAL, ERR_NET,
@@ -201,15 +203,6 @@ let S: Device;
 let hw: Hardware;
 let o: MachineOptions;
 
-/**
- * The radio's port for one call: a board loads it from flash for each
- * `hw.wifi()` and frees it after, so it is never held across a step's
- * other work (the cloud client and the socket come in the same step).
- */
-function wifi(): WifiPort {
-  return hw.wifi();
-}
-
 /** Runs one operation on the stored record (the store module's `use`, loaded for it). */
 function record(op: RecordOp, arg?: ConfigRecord): any {
   return S.h.use(STORE_MODULE, 'use', S, op, arg);
@@ -237,30 +230,6 @@ function armIdle(): void {
   if (o.configIdleTimeoutMs && S.ap === 2) S.idleTimer = hw.clock.setTimeout(S.h.call.bind(null, 'idle'), o.configIdleTimeoutMs);
 }
 
-/** The access point of config mode came up (or failed): start the config-mode module on it. */
-function onAp(err: string | null): void {
-  if (S.ap !== 1) return;
-  if (!err) {
-    try {
-      S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({
-        hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP, relay: S.h.use
-      });
-    } catch (x) {
-      err = String(x);
-    } finally {
-      hw.modules.unload(CONFIG_MODULE);
-    }
-  }
-  if (err) {
-    hw.system.log('config mode failed: ' + err);
-    configMode(false);
-    if (S.apEpoch === S.epoch) fail(ERR_INTERNAL, 'fatal');
-    return;
-  }
-  S.ap = 2;
-  armIdle();
-}
-
 /** Starts config mode (access point, then the config-mode module) or stops it. */
 function configMode(on: boolean): void {
   if (!on) {
@@ -272,15 +241,16 @@ function configMode(on: boolean): void {
         hw.modules.unload(CONFIG_MODULE);
       }
     }
-    if (S.ap) wifi().stopAP();
+    if (S.ap) hw.wifi().stopAP();
     S.ap = 0;
+    S.macs = undefined;
     armIdle();
     return;
   }
   if (S.ap) return;
   S.ap = 1;
   S.apEpoch = S.epoch;
-  wifi().startAP({ ssid: o.apSsid, password: o.apPassword || '' }, S.h.call.bind(null, 'ap'));
+  hw.wifi().startAP({ ssid: o.apSsid, password: o.apPassword || '' }, S.h.call.bind(null, 'ap'));
 }
 
 /** Drops the cloud link and the client's state. */
@@ -296,7 +266,7 @@ function attempt(): void {
   const c: ConfigRecord = S.cfg || record('load');
   const net = S.state === 'CONNECTING_NET';
   if (net) {
-    wifi().join({
+    hw.wifi().join({
       ssid: c.ssid,
       password: c.pass,
       hostname: o.apSsid.split(' ').join('-'),
@@ -326,19 +296,6 @@ function attempt(): void {
   later('attempt', net ? JOIN_TIMEOUT_MS : CLOUD_TIMEOUT_MS);
 }
 
-/** The answer of the join attempt made in `epoch` (dropped if the device has moved on since). */
-function onJoin(epoch: number, err: JoinFailure | null): void {
-  if (epoch !== S.epoch || S.state !== 'CONNECTING_NET') return;
-  if (!err) {
-    dispatch('joined');
-  } else if (err === 'bad_static_ip') {
-    fail(ERR_CONFIG, 'static_ip_failed');
-  } else {
-    S.failCode = joinErrorCode(err);
-    dispatch('join_failed');
-  }
-}
-
 /**
  * Records an operational failure, drops staged credentials (back to the
  * stored record) and takes the event that follows it. The code reaches flash
@@ -355,37 +312,12 @@ function fail(code: number, ev: MachineEvent): void {
   dispatch(ev);
 }
 
-/** The timer slot fired: do what it waited for. */
-function onTimer(): void {
-  const kind = S.timerKind;
-  S.timerKind = '';
-  if (kind === 'attempt') {
-    // The attempt took too long.
-    const net = S.state === 'CONNECTING_NET';
-    if (net) wifi().leave();
-    else dropCloud();
-    S.failCode = net ? ERR_NET : ERR_CLOUD;
-    dispatch('timeout');
-  } else if (kind === 'retry') {
-    attempt();
-  } else if (kind === 'error') {
-    // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
-    if (S.state === 'ERROR' && o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
-    else dispatch('timeout');
-  } else if (kind === 'reboot') {
-    stop();
-    hw.system.reboot();
-  } else if (kind === 'switch') {
-    dispatch('timeout');
-  }
-}
-
 /** Entry actions. */
 function enter(s: State): void {
   if (s === 'CONNECTING_NET' || s === 'CONNECTING_CLOUD') {
     S.attempts = 0;
     if (s === 'CONNECTING_NET') attempt();
-    else if (!wifi().isJoined()) dispatch('net_lost');
+    else if (!hw.wifi().isJoined()) dispatch('net_lost');
     // The first cloud attempt is a step of its own: the join's answer (and the radio port that
     // gave it) is gone by then, which the cloud client and its socket need the RAM of.
     else later('retry', 0);
@@ -419,7 +351,7 @@ function apply(ev: MachineEvent): void {
     // After a failed attempt: the next one after a backoff, or ERROR once the budget is spent.
     moveOn();
     if (S.state === 'CONNECTING_CLOUD') dropCloud();
-    else wifi().leave();
+    else hw.wifi().leave();
     if (S.attempts >= (S.committed ? o.provisionedAttempts || PROVISIONED_ATTEMPTS : o.provisionAttempts || PROVISION_ATTEMPTS)) {
       fail(S.failCode, 'fatal');
       return;
@@ -434,18 +366,20 @@ function apply(ev: MachineEvent): void {
     later('reboot', REBOOT_DELAY_MS);
     return;
   }
-  if (next === '@reconnect') next = wifi().isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
+  if (next === '@reconnect') next = hw.wifi().isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
   const prev = S.state;
   moveOn();
   S.state = next;
   if (!isConfigState(next)) configMode(false);
   if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
-  if (!isStationState(next)) wifi().leave();
+  // Only a station state (or the boot, when the chip may rejoin a network it saved) has a link to leave.
+  if (!isStationState(next) && (isStationState(prev) || prev === 'BOOT')) hw.wifi().leave();
   if (isConfigState(next)) configMode(true);
   hw.system.log(prev + ' => ' + next);
   if (o.indicator) o.indicator.setState(next);
-  const ls = S.listeners.slice();
-  for (let i = 0; i < ls.length; i++) ls[i](next, prev);
+  // The product's listeners run once this step is over (the device's `notify`): its code never
+  // shares the RAM with this module, and what it calls (a cloud write) runs outside the steps.
+  if (S.listeners.length) S.h.putOff('notify', [next, prev]);
   enter(next);
 }
 
@@ -463,48 +397,6 @@ function dispatch(ev: MachineEvent): void {
   }
 }
 
-/** What the cloud client reports. */
-function onCloud(ev: CloudEvent): void {
-  if (ev.type === 'online') {
-    dispatch('online');
-  } else if (ev.type === 'rejected') {
-    if (ev.status === 9) {
-      fail(ERR_TOKEN, 'token_rejected');
-    } else {
-      S.failCode = ERR_CLOUD;
-      dispatch('cloud_failed');
-    }
-  } else if (ev.type === 'offline') {
-    S.failCode = cloudErrorCode(ev.reason);
-    dispatch(S.state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
-  } else {
-    dispatch(ev.command === 'reboot' ? 'reboot' : ev.command === 'config start' ? 'config_start' : 'config_erase');
-  }
-}
-
-/** What the radio reports: the last station left the access point, or the station link was lost. */
-function onWifi(ev: WifiEvent): void {
-  if (ev.type === 'stations') {
-    if (ev.count === 0) dispatch('stations_none');
-  } else {
-    S.failCode = ERR_NET;
-    dispatch('net_lost');
-  }
-}
-
-/** Loads the stored record and enters the first state (idempotent). */
-function start(): void {
-  if (S.started) return;
-  S.started = true;
-  S.jitterSeed = crc32(hw.system.chipId());
-  S.undoWifi = wifi().onEvent(S.h.wifi);
-  const c: ConfigRecord = record('load');
-  S.committed = c.valid;
-  S.lastErr = c.lastError;
-  if (o.button) S.h.use(BUTTON_MODULE, 'buttonStart', o.button);
-  dispatch(S.committed ? 'valid' : 'blank');
-}
-
 /** Stops every timer, watch, link and service, and the LED. */
 function stop(): void {
   if (o.button) S.h.use(BUTTON_MODULE, 'buttonStop', o.button);
@@ -517,76 +409,190 @@ function stop(): void {
   S.undoWifi = undefined;
   configMode(false);
   dropCloud();
-  wifi().leave();
+  hw.wifi().leave();
 }
-
-/** A request from the portal. */
-function portal(req: PortalRequest): void {
-  if (req.type === 'activity') {
-    if (S.idleTimer !== undefined) armIdle();
-    return;
-  }
-  if (req.type === 'config') {
-    if (transitions(S.state).config === undefined) return;
-    const c: ConfigRecord = (S.cfg = copyRecord(req.config));
-    c.fwVer = o.fwVer;
-    S.committed = false;
-    S.fresh = true;
-    if (req.save) {
-      // Stored at once: then it is no longer held in RAM (the stored record is read when needed).
-      c.valid = true;
-      c.lastError = ERR_NONE;
-      S.lastErr = ERR_NONE;
-      const res = record('save', c);
-      S.committed = res === 'saved' || res === 'unchanged';
-      if (S.committed) S.cfg = undefined;
-      else hw.system.log('config save failed: ' + res);
-    }
-  }
-  dispatch(req.type);
-}
-
-/** The idle timeout of config mode: reboot into a stored config, or wait again. */
-function onIdle(): void {
-  S.idleTimer = undefined;
-  if (record('load').valid) dispatch('idle');
-  else armIdle();
-}
-
-/** A copy of the record the device works with. */
-function config(): ConfigRecord {
-  return S.cfg ? copyRecord(S.cfg) : record('load');
-}
-
-/** Writes the last failure's code to the stored record (see `fail`). */
-function saveError(): void {
-  const rec = record('load');
-  rec.lastError = S.lastErr;
-  record('save', rec);
-}
-
-/** The record was erased (`ok`) or the flash refused it. */
-function onErased(ok: boolean): void {
-  if (ok) dispatch('done');
-  else fail(ERR_INTERNAL, 'fatal');
-}
-
-/** The operations of `run` that are not events of the table. */
-const OPS: { [op: string]: (arg?: any, arg2?: any) => any } = {
-  start: start, stop: stop, config: config, portal: portal, timer: onTimer, idle: onIdle,
-  join: onJoin, ap: onAp, cloud: onCloud, wifi: onWifi, erased: onErased, save_error: saveError
-};
 
 /**
  * Runs one operation of the device `dev`: `start`, `stop`, `config` (a copy of
- * the record), `portal` (a portal request), `timer`, `idle`, `join` (with the attempt's epoch), `ap`,
- * `cloud`, `wifi`, `erased` (what those report), `save_error` (see `fail`), or any other name as an event of the table.
+ * the record), `portal` (a portal request), `timer`, `idle`, `join` (with the
+ * attempt's epoch), `ap`, `cloud`, `wifi`, `erased` (what those report),
+ * `save_error` (see `fail`), or any other name as an event of the table.
+ *
+ * The operations are the cases of one switch rather than functions of their
+ * own: on the board this module is loaded for every event, and each function
+ * it defines would cost RAM at each load; a case's code exists only in flash.
  */
 export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
   S = dev;
   hw = dev.hw;
   o = dev.o;
-  const f = OPS[op];
-  if (f) return f(arg, arg2);
+  // Every case's variables, declared before the switch: Espruino does not hoist a `var` out of a case.
+  let c: ConfigRecord;
+  let err: string | null;
+  let res: string;
+  let req: PortalRequest;
+  let cev: CloudEvent;
+  let wev: WifiEvent;
+  switch (op) {
+    case 'start': {
+      // Loads the stored record and enters the first state (idempotent).
+      if (S.started) return;
+      S.started = true;
+      S.jitterSeed = crc32(hw.system.chipId());
+      S.undoWifi = hw.wifi().onEvent(S.h.wifi);
+      c = record('load');
+      S.committed = c.valid;
+      S.lastErr = c.lastError;
+      if (o.button) S.h.use(BUTTON_MODULE, 'buttonStart', o.button);
+      return dispatch(S.committed ? 'valid' : 'blank');
+    }
+    case 'stop':
+      return stop();
+    case 'config':
+      // A copy of the record the device works with.
+      return S.cfg ? copyRecord(S.cfg) : record('load');
+    case 'portal': {
+      // A request from the portal.
+      req = arg;
+      if (req.type === 'activity') {
+        if (S.idleTimer !== undefined) armIdle();
+        return;
+      }
+      if (req.type === 'config') {
+        if (transitions(S.state).config === undefined) return;
+        c = S.cfg = copyRecord(req.config);
+        c.fwVer = o.fwVer;
+        S.committed = false;
+        S.fresh = true;
+        if (req.save) {
+          // Stored at once: then it is no longer held in RAM (the stored record is read when needed).
+          c.valid = true;
+          c.lastError = ERR_NONE;
+          S.lastErr = ERR_NONE;
+          res = record('save', c);
+          S.committed = res === 'saved' || res === 'unchanged';
+          if (S.committed) S.cfg = undefined;
+          else hw.system.log('config save failed: ' + res);
+        }
+      }
+      return dispatch(req.type);
+    }
+    case 'timer': {
+      // The timer slot fired: do what it waited for.
+      res = S.timerKind;
+      S.timerKind = '';
+      if (res === 'attempt') {
+        // The attempt took too long.
+        if (S.state === 'CONNECTING_NET') {
+          hw.wifi().leave();
+          S.failCode = ERR_NET;
+        } else {
+          dropCloud();
+          S.failCode = ERR_CLOUD;
+        }
+        dispatch('timeout');
+      } else if (res === 'retry') {
+        attempt();
+      } else if (res === 'error') {
+        // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
+        if (S.state === 'ERROR' && o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
+        else dispatch('timeout');
+      } else if (res === 'reboot') {
+        stop();
+        hw.system.reboot();
+      } else if (res === 'switch') {
+        dispatch('timeout');
+      }
+      return;
+    }
+    case 'idle':
+      // The idle timeout of config mode: reboot into a stored config, or wait again.
+      S.idleTimer = undefined;
+      if (record('load').valid) dispatch('idle');
+      else armIdle();
+      return;
+    case 'join': {
+      // The answer of the join attempt made in epoch `arg` (dropped if the device has moved on since).
+      if (arg !== S.epoch || S.state !== 'CONNECTING_NET') return;
+      if (!arg2) dispatch('joined');
+      else if (arg2 === 'bad_static_ip') fail(ERR_CONFIG, 'static_ip_failed');
+      else {
+        S.failCode = joinErrorCode(arg2 as JoinFailure);
+        dispatch('join_failed');
+      }
+      return;
+    }
+    case 'ap': {
+      // The access point of config mode came up (or failed, `arg`): start the config-mode module on it.
+      err = arg as string | null;
+      if (S.ap !== 1) return;
+      if (!err) {
+        try {
+          S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({
+            hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP, relay: S.h.use
+          });
+        } catch (x) {
+          err = String(x);
+        } finally {
+          hw.modules.unload(CONFIG_MODULE);
+        }
+      }
+      if (err) {
+        hw.system.log('config mode failed: ' + err);
+        configMode(false);
+        if (S.apEpoch === S.epoch) fail(ERR_INTERNAL, 'fatal');
+        return;
+      }
+      S.ap = 2;
+      // The MACs `/board_info.json` shows, read now: a request would otherwise load the radio's module
+      // on top of the portal's and the request's own RAM.
+      S.macs = hw.wifi().apMac() + ' ' + hw.wifi().staMac();
+      armIdle();
+      return;
+    }
+    case 'cloud': {
+      // What the cloud client reports.
+      cev = arg;
+      if (cev.type === 'online') {
+        dispatch('online');
+      } else if (cev.type === 'rejected') {
+        if (cev.status === 9) {
+          fail(ERR_TOKEN, 'token_rejected');
+        } else {
+          S.failCode = ERR_CLOUD;
+          dispatch('cloud_failed');
+        }
+      } else if (cev.type === 'offline') {
+        S.failCode = cloudErrorCode(cev.reason);
+        dispatch(S.state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
+      } else {
+        dispatch(cev.command === 'reboot' ? 'reboot' : cev.command === 'config start' ? 'config_start' : 'config_erase');
+      }
+      return;
+    }
+    case 'wifi': {
+      // What the radio reports: the last station left the access point, or the station link was lost.
+      wev = arg;
+      if (wev.type === 'stations') {
+        if (wev.count === 0) dispatch('stations_none');
+      } else {
+        S.failCode = ERR_NET;
+        dispatch('net_lost');
+      }
+      return;
+    }
+    case 'erased':
+      // The record was erased (`arg`) or the flash refused it.
+      if (arg) dispatch('done');
+      else fail(ERR_INTERNAL, 'fatal');
+      return;
+    case 'save_error': {
+      // Writes the last failure's code to the stored record (see `fail`).
+      c = record('load');
+      c.lastError = S.lastErr;
+      record('save', c);
+      return;
+    }
+  }
   dispatch(op as MachineEvent);
 }

@@ -26,7 +26,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_STANDIN, StandinConfig, standinJson, standinSource } from './standins';
+import { DEFAULT_STANDIN, STANDIN_READ, StandinConfig, standinJson, standinSource } from './standins';
 
 /** The chips the interpreters are built like. */
 export type Chip = 'ESP8266' | 'ESP32';
@@ -618,9 +618,10 @@ export class RealBoard {
     for (const name of Object.keys(files)) await this.writeFile(name, files[name]);
   }
 
-  /** Rewrites `standin.json` (the stand-ins read it at each connect and scan). */
+  /** Rewrites `standin.json` and has the running stand-ins read it again. */
   async setStandin(config: StandinConfig): Promise<void> {
     await this.writeFile('standin.json', standinJson(config));
+    await this.eval(`(__standin.c=${STANDIN_READ},0)`);
   }
 
   /**

@@ -13,8 +13,13 @@
  * (the Wifi module), `__standin` (its state), `pinMode`, `digitalRead`.
  *
  * Behaviour comes from the JSON Storage file `standin.json` (`standinJson`),
- * read at each connect, scan and address query, so a test can change the
- * networks between boots or while the firmware runs. The test acts as the
+ * read once as `.boot0` runs and kept in `__standin.c` (`RealBoard.setStandin`
+ * rewrites it and reads it again, so a test can change the networks between
+ * boots or while the firmware runs). Kept rather than read at each call: a
+ * chip's radio takes no JsVars for its own settings, so what the stand-ins
+ * hold belongs to their measured cost (the baseline firmware figures are
+ * reported above), and what a call allocates is only what the chip's call
+ * gives the firmware (answer objects, scan results). The test acts as the
  * rest of the world through console expressions (`standinDrop`,
  * `standinStation`), which cost the board nothing.
  *
@@ -25,7 +30,8 @@
  * defined at the top level of `.boot0` on the module object, read their
  * arguments through `arguments`, keep their state in one small global object
  * (`__standin`: `sta` the joined SSID or null, `ap` 1 while the access point
- * is up, `scan` 1 while a scan runs, `pu` one bit per pulled-up pin), leave
+ * is up, `scan` 1 while a scan runs, `pu` one bit per pulled-up pin, `c` the
+ * configuration), leave
  * the chip-specific choices to this generator (the source differs per chip),
  * and take their defaults from the normalised `standin.json`. Functions that exist only while a timer is
  * pending cost nothing at idle.
@@ -162,6 +168,9 @@ export function standinStation(mac: string, joined: boolean): string {
   return `require("Wifi").emit(${JSON.stringify(joined ? 'sta_joined' : 'sta_left')},{mac:${JSON.stringify(mac)}})`;
 }
 
+/** The stand-ins' read of their configuration (`__standin.c`). */
+export const STANDIN_READ = 'require("Storage").readJSON("standin.json",1)||{networks:[]}';
+
 /**
  * The stand-ins' JavaScript source for `.boot0` on `chip`.
  *
@@ -178,10 +187,10 @@ export function standinSource(chip: 'ESP8266' | 'ESP32'): string {
   // One callback argument, queued; ESP32 puts an error slot (null) first where the chips differ.
   const ipCb = e8 ? 'setTimeout(f,0,o)' : 'setTimeout(f,0,null,o)';
   const channel = e8 ? 'x.channel' : 'String(x.channel)';
-  const cfg = 'require("Storage").readJSON("standin.json",1)||{networks:[]}';
+  const cfg = '__standin.c';
   const lines = [
     'Modules.addCached("Wifi",function(){exports.a=0;});',
-    `var W=require("Wifi"),__standin={sta:null,ap:${e8 ? 1 : 0},scan:0,pu:0};`,
+    `var W=require("Wifi"),__standin={sta:null,ap:${e8 ? 1 : 0},scan:0,pu:0,c:${STANDIN_READ}};`,
     'delete W.a;',
     // connect(ssid, {password}, cb)
     'W.connect=function(){var a=arguments,ssid=a[0],pw=(a[1]&&a[1].password)||"",cb=a[2],c=' + cfg + ';',

@@ -191,6 +191,26 @@ export interface StoryOptions {
   log?: (line: string) => void;
   /** Where the firmware's manifest `<chip>.files.json` is (a product's build). @default DIST */
   dist?: string;
+  /**
+   * JsVars the firmware may use above the stand-ins, at every moment: a
+   * ballast (`ballastFile`) takes the rest of the pool at every boot, so
+   * whatever needs more, even for an instant no sample would catch, ends in
+   * OUT OF MEMORY and fails the step. @default none (the whole pool)
+   */
+  cap?: number;
+}
+
+/** Storage name of the ballast: Espruino runs `.boot1` after the stand-ins' `.boot0` and before `.bootcde`. */
+export const BALLAST_FILE = '.boot1';
+
+/**
+ * The ballast's source: at every boot it fills `blocks` JsVars (one array
+ * element each, counted with `process.memory()`), kept in the global
+ * `$ballast`.
+ */
+export function ballastSource(blocks: number): string {
+  return `global.$ballast=[];var $b=process.memory().usage+${Math.max(0, Math.floor(blocks))};` +
+    'while(process.memory().usage<$b)$ballast.push(0);delete global.$b;';
 }
 
 /**
@@ -216,6 +236,7 @@ export class Story {
   private sampleMs: number;
   private log: (line: string) => void;
   private dist: string;
+  private cap?: number;
   private peak = { max: 0, where: '' };
   private samples = 0;
   private configFrom = 0;
@@ -228,6 +249,7 @@ export class Story {
     this.sampleMs = o.sampleMs || 30;
     this.log = o.log || (() => undefined);
     this.dist = o.dist || DIST;
+    this.cap = o.cap;
     this.cloud = createCloudServer({ log: (l) => this.cloudLog.push(l) });
     this.figures = { chip, requests: [], ms: {} };
   }
@@ -415,6 +437,10 @@ export class Story {
     await this.cloud.start();
     this.apiBase = `http://127.0.0.1:${this.cloud.ports.http}`;
     await this.board.start({ chip: this.chip, files: standins(this.chip, this.world) });
+    if (this.cap !== undefined) {
+      const total = (await this.board.memoryInfo()).total;
+      await this.board.writeFile(BALLAST_FILE, ballastSource(total - this.baseline - this.cap));
+    }
     const from = this.board.mark();
     await this.board.deploy(this.manifest());
     // The simulated cloud's certificate chains to the test CA, not to the shipped root: trust it the way
@@ -499,7 +525,9 @@ export class Story {
     const port = tls ? this.cloud.ports.tls : this.cloud.ports.tcp;
     assert.ok(this.board.plainLog().indexOf(`cloud: connecting 127.0.0.1:${port}${tls ? ' tls' : ''} token ${this.token.slice(0, 4)}...`) >= 0,
       `the device connects to 127.0.0.1:${port}${tls ? ' over TLS' : ''}\n${this.tail()}`);
-    const d = await this.cloudUntil("V1 = 'hello'", (x) => x.online && x.pins && x.pins['1'] && x.pins['1'][0] === 'hello');
+    // The access point's name comes with the commit, a step after the login's: wait for it too.
+    const d = await this.cloudUntil("V1 = 'hello' and the Hotspot Name", (x) => x.online && x.pins && x.pins['1'] && x.pins['1'][0] === 'hello' &&
+      x.metadata && x.metadata['Hotspot Name'] !== undefined);
     assert.deepEqual(d.pins['1'], ['hello']);
     assert.equal(d.info.dev, this.chip);
     assert.equal(d.info.tmpl, PRODUCT.templateId);

@@ -126,6 +126,7 @@ describe('createEdgent', () => {
     hw.net.last.accept();
     assert.equal(cloudLoads(), n + 1, 'the connection event loaded the cloud module');
     hw.net.last.receive(encodeResponse(1, 200));
+    clock.tick(0);
     assert.equal(d.state(), 'RUNNING');
     assert.deepEqual(hw.modules.loaded, [], 'running: no module between events');
     n = cloudLoads();
@@ -149,6 +150,7 @@ describe('createEdgent', () => {
     clock.tick(0);
     hw.net.last.accept();
     hw.net.last.receive(encodeResponse(1, 200));
+    clock.tick(0);
     assert.equal(d.state(), 'RUNNING');
     const cloudLoads = () => hw.modules.loads.filter((n: string) => n === 'edgent-cloud').length;
     const n = cloudLoads();
@@ -173,6 +175,7 @@ describe('createEdgent', () => {
     assert.equal(hw.udp.port, 53);
 
     const info = hw.http.request({ url: '/board_info.json' });
+    clock.tick(0);
     const board = JSON.parse(info.body);
     assert.equal(board.board, 'My Device');
     assert.equal(board.ssid, d.apSsid);
@@ -202,9 +205,10 @@ describe('createEdgent', () => {
     assert.equal(login[0].type, 29);
     assert.equal(login[0].body.toString('latin1'), TOKEN);
     sock.receive(encodeResponse(1, 200));
+    clock.tick(1);
     assert.equal(d.state(), 'RUNNING');
     assert.equal(d.isOnline(), true);
-    clock.tick(0);
+    clock.tick(1);
     const stored = createStore({ flash: hw.flash }).load();
     assert.equal(stored.valid, true);
     assert.equal(stored.ssid, 'Home');
@@ -225,10 +229,12 @@ describe('createEdgent', () => {
     dev.start();
     hw.radio.fire({ type: 'stations', count: 1 });
     hw.http.request({ url: '/board_info.json' });
+    clock.tick(0);
     assert.equal(dev.state(), 'CONFIGURING');
     hw.radio.fire({ type: 'stations', count: 0 });
     assert.equal(dev.state(), 'WAIT_CONFIG');
     hw.http.request({ url: '/board_info.json' });
+    clock.tick(0);
     const flashWrites = hw.flash.writes;
     const bad = hw.http.request({ url: `/config?ssid=Home&pass=x&blynk=${TOKEN.slice(1)}` });
     clock.tick(0);

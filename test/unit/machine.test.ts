@@ -40,6 +40,7 @@ describe('state machine', () => {
   function toConnectingNet(opts?: Partial<MachineOptions>): void {
     boot(opts);
     m.portal({ type: 'config', config: staged(), save: false });
+    clock.tick(0);
     clock.tick(SWITCH_DELAY_MS);
     assert.equal(m.state(), 'CONNECTING_NET');
   }
@@ -48,8 +49,10 @@ describe('state machine', () => {
     toConnectingNet(opts);
     r.wifi.finishJoin(null); clock.tick(0);
     r.cloud.emit({ type: 'online' });
-    assert.equal(m.state(), 'RUNNING');
     clock.tick(0);
+    assert.equal(m.state(), 'RUNNING');
+    // The commit, a step of its own.
+    clock.tick(1);
   }
 
   describe('the table is sound', () => {
@@ -135,6 +138,7 @@ describe('state machine', () => {
       m.onStateChange((next, prev) => seen.push(`${prev}>${next}`));
       m.start();
       m.start();
+      clock.tick(0);
       assert.deepEqual(seen, ['BOOT>WAIT_CONFIG']);
       assert.equal(r.wifi.apStarts.length, 1);
     });
@@ -144,8 +148,10 @@ describe('state machine', () => {
     it('board_info -> CONFIGURING; repeated board_info stays; last station leaving -> WAIT_CONFIG', () => {
       boot();
       m.portal({ type: 'board_info' });
+      clock.tick(0);
       assert.equal(m.state(), 'CONFIGURING');
       m.portal({ type: 'board_info' });
+      clock.tick(0);
       assert.equal(m.state(), 'CONFIGURING');
       r.wifi.fire({ type: 'stations', count: 1 });
       assert.equal(m.state(), 'CONFIGURING');
@@ -166,6 +172,7 @@ describe('state machine', () => {
         boot();
         if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
         m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
+        clock.tick(0);
         assert.equal(m.state(), 'SWITCH_TO_STA');
         assert.equal(r.store.saves.length, 0, 'nothing written before it is proven');
         assert.equal(m.config().ssid, 'Home');
@@ -184,11 +191,14 @@ describe('state machine', () => {
         boot({}, provisioned({ lastError: 0 }));
         m.reconfigure();
         assert.equal(m.state(), 'WAIT_CONFIG');
-        if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
+        if (from === 'CONFIGURING') {
+          m.portal({ type: 'board_info' });
+          clock.tick(0);
+        }
         const seen: string[] = [];
         m.onStateChange((n) => seen.push(n));
         m.portal({ type: 'reset' });
-        clock.tick(0);
+        clock.tick(10);
         assert.deepEqual(seen, ['RESET_CONFIG', 'WAIT_CONFIG']);
         assert.equal(r.store.record.valid, false);
         assert.equal(r.store.record.ssid, '');
@@ -197,11 +207,16 @@ describe('state machine', () => {
 
       it(`${from}: reboot request reboots after the reply had ${REBOOT_DELAY_MS} ms to leave`, () => {
         boot();
-        if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
+        if (from === 'CONFIGURING') {
+          m.portal({ type: 'board_info' });
+          clock.tick(0);
+        }
         m.portal({ type: 'reboot' });
+        clock.tick(0);
         clock.tick(REBOOT_DELAY_MS - 1);
         assert.equal(r.reboots, 0);
         m.portal({ type: 'board_info' });
+        clock.tick(0);
         clock.tick(1);
         assert.equal(r.reboots, 1);
         assert.equal(clock.countTimers(), 0);
@@ -209,7 +224,10 @@ describe('state machine', () => {
 
       it(`${from}: a 10 s button hold -> RESET_CONFIG`, () => {
         boot();
-        if (from === 'CONFIGURING') m.portal({ type: 'board_info' });
+        if (from === 'CONFIGURING') {
+          m.portal({ type: 'board_info' });
+          clock.tick(0);
+        }
         m.holdReset();
         clock.tick(0);
         assert.equal(m.state(), 'WAIT_CONFIG');
@@ -241,9 +259,11 @@ describe('state machine', () => {
       m.reconfigure();
       clock.tick(59000);
       m.portal({ type: 'activity' });
+      clock.tick(0);
       clock.tick(59000);
       assert.equal(r.reboots, 0);
       m.portal({ type: 'board_info' });
+      clock.tick(0);
       clock.tick(1000 + REBOOT_DELAY_MS);
       assert.equal(r.reboots, 1);
     });
@@ -258,6 +278,7 @@ describe('state machine', () => {
     it('a config arriving outside config mode is ignored', () => {
       boot({}, provisioned());
       m.portal({ type: 'config', config: staged({ ssid: 'Other' }), save: false }); clock.tick(0);
+      clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET');
       assert.equal(m.config().ssid, 'Home');
     });
@@ -267,6 +288,7 @@ describe('state machine', () => {
     it('a button hold wins over the switch', () => {
       boot();
       m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
+      clock.tick(0);
       m.holdReset();
       clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
@@ -409,6 +431,7 @@ describe('state machine', () => {
       if (r.wifi.joins.length === answered) r.waitJoin(clock, 1000);
       r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'online' });
+      clock.tick(0);
       assert.equal(m.state(), 'RUNNING');
       assert.equal(r.reboots, 0);
     });
@@ -419,14 +442,16 @@ describe('state machine', () => {
       boot({}, Object.assign(defaultRecord(), { lastError: 722 }));
       assert.equal(m.lastError(), 722);
       m.portal({ type: 'config', config: staged(), save: false }); clock.tick(0);
+      clock.tick(0);
       clock.tick(SWITCH_DELAY_MS);
       r.wifi.finishJoin(null); clock.tick(0);
       assert.equal(r.store.saves.length, 0);
       r.cloud.emit({ type: 'online' });
+      clock.tick(0);
       assert.equal(m.state(), 'RUNNING');
       // The commit is a step of its own, right after the login's.
       assert.equal(r.store.saves.length, 0);
-      clock.tick(0);
+      clock.tick(1);
       assert.equal(r.store.saves.length, 1);
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.record.ssid, 'Home');
@@ -443,6 +468,7 @@ describe('state machine', () => {
     it('save=1 stores VALID before trying, and the provisioned budget applies', () => {
       boot();
       m.portal({ type: 'config', config: staged(), save: true }); clock.tick(0);
+      clock.tick(0);
       assert.equal(r.store.record.valid, true);
       assert.equal(r.store.saves.length, 1);
       clock.tick(SWITCH_DELAY_MS);
@@ -556,6 +582,7 @@ describe('state machine', () => {
     it('dbg config start -> WAIT_CONFIG keeping the record', () => {
       toRunning();
       r.cloud.emit({ type: 'command', command: 'config start' });
+      clock.tick(0);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, true);
     });
@@ -564,6 +591,7 @@ describe('state machine', () => {
       toRunning();
       r.cloud.emit({ type: 'command', command: 'config erase' });
       clock.tick(0);
+      clock.tick(1);
       assert.equal(m.state(), 'WAIT_CONFIG');
       assert.equal(r.store.record.valid, false);
     });
@@ -571,6 +599,7 @@ describe('state machine', () => {
     it('dbg reboot -> reboot', () => {
       toRunning();
       r.cloud.emit({ type: 'command', command: 'reboot' });
+      clock.tick(0);
       clock.tick(REBOOT_DELAY_MS);
       assert.equal(r.reboots, 1);
     });
@@ -650,6 +679,7 @@ describe('state machine', () => {
       boot({}, provisioned());
       m.reconfigure();
       m.portal({ type: 'config', config: staged({ ssid: 'New', pass: 'wrongpass' }), save: false }); clock.tick(0);
+      clock.tick(0);
       clock.tick(SWITCH_DELAY_MS);
       r.wifi.finishJoin('wrong_password', r.wifi.joins.length - 1); clock.tick(0);
       assert.equal(m.state(), 'ERROR');
@@ -668,6 +698,7 @@ describe('state machine', () => {
       m.onStateChange((n) => changes.push(n));
       r.wifi.finishJoin(null); clock.tick(0);
       r.cloud.emit({ type: 'online' });
+      clock.tick(0);
       clock.tick(JOIN_TIMEOUT_MS * 2);
       assert.deepEqual(changes, []);
       assert.equal(r.service.running, false);
@@ -685,12 +716,16 @@ describe('state machine', () => {
 
     it('debug mode throws on an event the state does not handle', () => {
       boot({ debug: true }, provisioned());
-      assert.throws(() => m.portal({ type: 'board_info' }), /board_info not handled in CONNECTING_NET/);
+      assert.throws(() => {
+        m.portal({ type: 'board_info' });
+        clock.tick(0);
+      }, /board_info not handled in CONNECTING_NET/);
     });
 
     it('production mode ignores it', () => {
       boot({ debug: false }, provisioned());
       m.portal({ type: 'board_info' });
+      clock.tick(0);
       assert.equal(m.state(), 'CONNECTING_NET');
     });
 
