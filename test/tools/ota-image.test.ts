@@ -1,7 +1,9 @@
 /**
  * The Blynk.Air OTA image (tools/ota-image.js, docs/ota-image.md): the bytes
  * of a tiny image as the format says, written by hand; a round trip; every
- * kind of corruption refused with its message; the command line.
+ * kind of corruption refused with its message; the command line; and the
+ * images the build writes (`dist/<name>.ota`), which must hold exactly the
+ * files of their manifest and the tag values of their example's app.ts.
  */
 import { strict as assert } from 'assert';
 import { spawnSync } from 'child_process';
@@ -9,10 +11,11 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { pathToFileURL } from 'url';
 import { buildImage, readImage, imageFromManifest, tagOfFirmware, main, BOOT_CODE, BLYNK_LIB_VERSION, type Tag, type ImageFile } from '../../tools/ota-image';
 import { crc32 } from '../../lib/crc32';
 import { BLYNK_LIB_VERSION as LIB_VERSION } from '../../lib/cloud';
-import { interpreterPath, skipUnlessInterpreter } from '../real/harness';
+import { interpreterPath, readManifest, skipUnlessInterpreter } from '../real/harness';
 
 const ROOT = path.join(__dirname, '../..');
 const OTA_IMAGE = path.join(ROOT, 'tools/ota-image.js');
@@ -325,6 +328,45 @@ describe('OTA image', () => {
       const good = spawnSync(process.execPath, [OTA_IMAGE, path.join(dir, 'lamp.files.json')], { encoding: 'utf8' });
       assert.equal(good.status, 0, good.stderr);
       assert.ok(fs.existsSync(path.join(dir, 'lamp.ota')));
+    });
+  });
+
+  describe('the build', () => {
+    let bundles: Array<{ input: string; file: string; board?: string }>;
+    before(async function () {
+      if (!fs.existsSync(path.join(ROOT, 'dist/esp32.ota'))) this.skip();
+      ({ BUNDLES: bundles } = await import(pathToFileURL(path.join(ROOT, 'rollup.config.mjs')).href));
+    });
+
+    /** The createEdgent option `key` of an example's app.ts (a string literal). */
+    function optionOf(app: string, key: string): string {
+      const m = new RegExp(`^\\s*${key}: '([^']*)',?$`, 'm').exec(app);
+      assert.ok(m, `no ${key} in the example`);
+      return m[1];
+    }
+
+    it('writes dist/<name>.ota for every firmware: the manifest\'s files, byte for byte, and the tag of its example\'s app.ts', () => {
+      const firmwares = bundles.filter((b) => b.board);
+      assert.equal(firmwares.length, 6);
+      for (const b of firmwares) {
+        const image = fs.readFileSync(path.join(ROOT, b.file.replace(/\.js$/, '.ota')));
+        const { tag, files } = readImage(image);
+        const manifest = readManifest(path.join(ROOT, b.file.replace(/\.js$/, '.files.json')));
+        assert.deepEqual(files.map((f) => f.name), manifest.files.map((f) => f.name), b.file);
+        for (const [i, f] of files.entries()) {
+          const data = manifest.files[i].data;
+          assert.deepEqual(image.subarray(f.offset, f.offset + f.size), data, `${b.file}: ${f.name}`);
+          assert.equal(f.crc, crc32(data.toString('latin1')), `${b.file}: ${f.name}`);
+        }
+        const app = fs.readFileSync(path.join(ROOT, path.dirname(b.input), 'app.ts'), 'utf8');
+        // The examples set no fwType and no build: the device announces the template id and ''.
+        assert.doesNotMatch(app, /^\s*(fwType|build):/m, b.input);
+        assert.deepEqual(tag, { mcu: optionOf(app, 'fwVersion'), fwType: optionOf(app, 'templateId'), build: '', blynk: LIB_VERSION }, b.file);
+      }
+    });
+
+    it('writes no image for the library module, which has no boot code', () => {
+      assert.ok(!fs.existsSync(path.join(ROOT, 'dist/espruino-edgent.ota')));
     });
   });
 });
