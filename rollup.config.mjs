@@ -6,22 +6,24 @@
  * (tools/params-to-arguments.js),
  * then checked against the Espruino rules and the size budget
  * (size-budget.json) by tools/rollup-plugin-espruino.js, which also prints the
- * size table. A bundle is one entry of BUNDLES.
+ * size table. A bundle is one entry of BUNDLES. Every firmware gets a
+ * deployment manifest and a Blynk.Air OTA image (tools/ota-image.js).
  */
 import { basename } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import typescript from '@rollup/plugin-typescript';
 import terser from '@rollup/plugin-terser';
 import { espruinoCheck } from './tools/rollup-plugin-espruino.js';
 import { paramsToArguments } from './tools/params-to-arguments.js';
 import { shortProps } from './tools/short-props.js';
+import { imageFromManifest } from './tools/ota-image.js';
 
 /**
  * Every bundle the build writes. `tsconfig`: the program it is compiled in
  * (the core alone, or with the board drivers and their Espruino globals).
  * @type {Array<{ input: string, file: string, format: import('rollup').ModuleFormat, name?: string, tsconfig: string, board?: 'ESP32' | 'ESP8266', module?: string }>}
  * `board`: a firmware (boot code) for that chip; `module`: the Storage name of a library module.
- * Both get a deployment manifest.
+ * Both get a deployment manifest; a firmware also gets its OTA image (`dist/<name>.ota`).
  */
 export const BUNDLES = [
   // The board-agnostic core alone, to keep an eye on its size.
@@ -82,6 +84,16 @@ export function manifestOf(bundle) {
 }
 
 /**
+ * The file next to a bundle with `ending` instead of `.js`: its manifest (`.files.json`), its OTA image (`.ota`).
+ * @param {{ file: string }} bundle
+ * @param {string} ending
+ * @returns {string}
+ */
+function besideBundle(bundle, ending) {
+  return bundle.file.replace(/\.js$/, ending);
+}
+
+/**
  * Emits the deployment manifest next to a firmware bundle.
  * @param {{ file: string, board?: string, module?: string }} bundle
  * @returns {import('rollup').Plugin}
@@ -90,7 +102,7 @@ function manifestAsset(bundle) {
   return {
     name: 'edgent-manifest',
     generateBundle() {
-      const fileName = basename(bundle.file).replace(/\.js$/, '.files.json');
+      const fileName = basename(besideBundle(bundle, '.files.json'));
       this.emitFile({ type: 'asset', fileName, source: JSON.stringify(manifestOf(bundle), null, 2) + '\n' });
     },
   };
@@ -205,8 +217,31 @@ export function buildOptions(bundles, { check, assets = true, include }) {
   });
 }
 
-/** What `rollup -c` builds: BUNDLES, with one size table checked against size-budget.json. */
+/**
+ * Writes the Blynk.Air OTA image of every firmware of `bundles`, `dist/<name>.ota` next to its
+ * manifest, once the last of `bundles` is written: an image holds every file its manifest names, and
+ * those come from several bundles. Its tag is what the firmware announces (docs/ota-image.md): the
+ * `createEdgent` options in its boot code, so the values stay in the example's app.ts alone.
+ * @param {Array<(typeof BUNDLES)[number]>} bundles
+ * @returns {import('rollup').Plugin} one instance, shared by every bundle
+ */
+function otaImages(bundles) {
+  const unwritten = new Set(bundles.map((bundle) => bundle.file));
+  return {
+    name: 'edgent-ota',
+    writeBundle(output) {
+      unwritten.delete(/** @type {string} */ (output.file));
+      if (unwritten.size) return;
+      for (const bundle of bundles) {
+        if (bundle.board) writeFileSync(besideBundle(bundle, '.ota'), imageFromManifest(besideBundle(bundle, '.files.json')));
+      }
+    },
+  };
+}
+
+/** What `rollup -c` builds: BUNDLES, with one size table checked against size-budget.json, and the OTA images. */
 export default function repositoryBuild() {
   const check = espruinoCheck({ budget: 'size-budget.json', expect: BUNDLES.map((bundle) => basename(bundle.file)) });
-  return buildOptions(BUNDLES, { check });
+  const images = otaImages(BUNDLES);
+  return buildOptions(BUNDLES, { check }).map((options) => ({ ...options, plugins: [...options.plugins, images] }));
 }
