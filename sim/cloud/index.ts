@@ -34,10 +34,10 @@
  * | POST   | /api/devices/:id/commands     | `{command}` e.g. `reboot`, `config start`      | 200 `{delivered: true}`; 409 offline |
  * | POST   | /api/devices/:id/transfer     | `{org}`                                        | 200 device |
  * | DELETE | /api/devices/:id              |                                                | 204 (token revoked, link dropped) |
+ * | GET    | /api/devices/:id/events       |                                                | 200 `[{name, description, at}]` (EVENT_LOG, oldest first) |
  * | POST   | /api/faults                   | `{type, …params, device?, token?}`             | 200 `{affected}` (live connections hit) |
  * | GET    | /api/faults                   |                                                | 200 `{global?: state, <token>: state}` |
  * | DELETE | /api/faults                   | `?device=` or `?token=` (none: all)            | 204 |
- * | GET    | /api/devices/:id/events       |                                                | 200 `[{name, description, at}]` (EVENT_LOG, oldest first) |
  * | POST   | /api/ota/images               | raw image bytes (≤ 1 MB), starting with the firmware tag | 201 `{id, mcu, fwType, build, blynk, size, md5}`; 400 no valid tag; 413 |
  * | GET    | /api/ota/images               |                                                | 200 `[image]` |
  * | POST   | /api/ota/shipments            | `{image, device}` or `{image, template}`, `fault?` | 201 `{id, image, devices: [id]}`; 404 image, device, no device of the template |
@@ -54,6 +54,9 @@
  * the connection closed), `ota-404`, `ota-no-length` (no Content-Length:
  * chunked), `ota-drop {after?}` (the connection closed after `after` bytes,
  * default 0; the whole image when `after` ≥ its size).
+ * `pins` maps pin numbers to value lists (`{"3": ["42"]}`); `info` holds the
+ * device's info message (`mcu`, `fw-type`, `build`, `blynk`, `h-beat`,
+ * `buff-in`, `dev`, `tmpl`); `metadata` what it set with `meta set`.
  *
  * Blynk.Air (sim/cloud/air.ts): an image is a file that starts with the tag
  * `blnkinf\0` + NUL-separated pairs `mcu`, `fw-type`, `build`, `blynk` + `\0`.
@@ -66,9 +69,6 @@
  * `mcu` = the image's), `failed` with a `reason` (a login with another version
  * after the download started, the event `sys_ota` "OTA failed: <reason>", or a
  * download fault that broke the transfer).
- * `pins` maps pin numbers to value lists (`{"3": ["42"]}`); `info` holds the
- * device's info message (`mcu`, `fw-type`, `build`, `blynk`, `h-beat`,
- * `buff-in`, `dev`, `tmpl`); `metadata` what it set with `meta set`.
  */
 
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
