@@ -1,9 +1,10 @@
 /**
  * What every verb of the command line shares: its exit codes, the error for a
  * wrong call (printed with a pointer to `--help`, exit 2), option parsing on
- * Node's `parseArgs` with every mistake turned into that error, and the board
- * names.
+ * Node's `parseArgs` with every mistake turned into that error, reading an
+ * input file, and the board names.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** Exit code: done. */
@@ -50,6 +51,15 @@ export function parseVerb<O extends Options>(args: string[], options: O, positio
     if (n > max) throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
   }
   return { values, positionals: parsed.positionals };
+}
+
+/** The bytes of an input file; UsageError saying why it cannot be read. */
+export function readInput(file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new UsageError(`${file} cannot be read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
 }
 
 /**

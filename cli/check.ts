@@ -3,8 +3,7 @@
  * (tools/espruino-check.js) on any Espruino code: every hit is printed as
  * `file:line:column rule message`; `--list-rules` prints the rules.
  */
-import { readFileSync } from 'node:fs';
-import { EXIT_FAILED, EXIT_OK, parseVerb, UsageError } from './args';
+import { EXIT_FAILED, EXIT_OK, parseVerb, readInput, UsageError } from './args';
 import { espruinoChecker } from './tools';
 
 /** The `--help` text. */
@@ -27,13 +26,7 @@ export function checkFiles(files: string[], out: (line: string) => void): number
   const { check, formatHit } = espruinoChecker();
   let hits = 0;
   for (const file of files) {
-    let code: string;
-    try {
-      code = readFileSync(file, 'utf8');
-    } catch (e) {
-      throw new UsageError(`${file} cannot be read: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-    }
-    for (const hit of check(code, { filename: file })) {
+    for (const hit of check(readInput(file).toString('utf8'), { filename: file })) {
       out(formatHit(hit));
       hits++;
     }

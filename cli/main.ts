@@ -1,7 +1,8 @@
 /**
  * `espruino-edgent`: the command line of the package. A product maker's
- * verbs (init, build, sim, flash, check) and the simulator's (demo, cloud,
- * device, token, provision, state: sim/cli.ts). Every verb takes --help;
+ * verbs (init, build, sim, flash, check), Blynk.Air on a running simulated
+ * cloud (ota) and the simulator's (demo, cloud, device, token, provision,
+ * state: sim/cli.ts). Every verb takes --help;
  * errors are printed, never thrown; the exit status is 0 done, 1 failed,
  * 2 a wrong call (nothing was done).
  */
@@ -10,6 +11,7 @@ import { buildCommand } from './build';
 import { checkCommand } from './check';
 import { flashCommand } from './flash';
 import { initCommand } from './init';
+import { otaCommand } from './ota';
 import { simCommand } from './sim';
 import { main as simulatorMain, SIM_COMMANDS } from '../sim/cli';
 
@@ -34,6 +36,8 @@ the simulator:
   token       ask the cloud for a device token
   provision   play the phone against a device in config mode
   state       show a running device's state
+  ota         Blynk.Air on a running cloud: upload a firmware image, ship it
+              to a device or a template, follow the shipment
 `;
 
 /** The product maker's verbs. */
@@ -42,7 +46,8 @@ const VERBS: Record<string, (args: string[]) => Promise<number>> = {
   build: buildCommand,
   sim: simCommand,
   flash: flashCommand,
-  check: checkCommand
+  check: checkCommand,
+  ota: otaCommand
 };
 
 /** Runs one command line (the arguments after `espruino-edgent`); resolves with the exit status. */

@@ -20,11 +20,12 @@ export interface HttpResult {
   body: string;
 }
 
-/** Sends one HTTP request on loopback; `json` is sent as the body. */
+/** Sends one HTTP request on loopback; `json` is sent as the body (a Buffer as it is, `application/octet-stream`). */
 export function http(method: string, url: string, json?: unknown): Promise<HttpResult> {
   return new Promise((ok, fail) => {
-    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json), 'utf8');
-    const headers: Record<string, string | number> = body ? { 'Content-Type': 'application/json', 'Content-Length': body.length } : {};
+    const raw = Buffer.isBuffer(json);
+    const body = json === undefined ? undefined : raw ? json : Buffer.from(JSON.stringify(json), 'utf8');
+    const headers: Record<string, string | number> = body ? { 'Content-Type': raw ? 'application/octet-stream' : 'application/json', 'Content-Length': body.length } : {};
     const req = request(url, { method, headers }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));

@@ -14,6 +14,7 @@ export const T_INTERNAL = 17;
 export const T_HARDWARE = 20;
 export const T_HW_LOGIN = 29;
 export const T_REDIRECT = 41;
+export const T_EVENT_LOG = 64;
 
 export const S_OK = 200;
 export const S_ILLEGAL_COMMAND = 2;

@@ -10,7 +10,12 @@
  *   stored; `meta set key value` stores metadata; `rtc sync` is answered with
  *   `rtc <unix seconds>`; HARDWARE `vw pin values…` stores the pin value;
  *   HARDWARE_SYNC `vr pin…` (or an empty body: every pin) sends the stored
- *   values back as HARDWARE `vw`. Other message types → RESPONSE 2.
+ *   values back as HARDWARE `vw`; EVENT_LOG `name[\0description]` is recorded
+ *   (the last MAX_EVENTS of each device, in memory) and answered RESPONSE 200
+ *   (2 without a name). Other message types → RESPONSE 2.
+ * - Blynk.Air (sim/cloud/air.ts): the first info message of a login tells the
+ *   shipments the device's version and lets them send their `ota` command;
+ *   `sys_ota` events reach them too.
  * - Every accepted connection is logged (`device connection (tls)`: over TLS
  *   once the handshake is done), before any of its frames.
  * - msg id 0 from a device closes its connection. Idle connections (nothing
@@ -24,8 +29,10 @@
  *   HARDWARE frame of `size` body bytes, default the device's buff-in + 1).
  */
 
+import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiError, DeviceRecord, Org, Store, TokenRecord, User } from './store';
+import { Air, DOWNLOAD_FAULTS, DownloadFault, downloadFault, OtaImage, Shipment, ShipmentRequest } from './air';
 import {
   encodeFrame,
   encodeResponse,
@@ -37,6 +44,7 @@ import {
   S_INVALID_TOKEN,
   S_NOT_AUTHENTICATED,
   S_OK,
+  T_EVENT_LOG,
   T_HARDWARE,
   T_HARDWARE_SYNC,
   T_HW_LOGIN,
@@ -52,7 +60,8 @@ export type Fault =
   | { type: 'no-pong' }
   | { type: 'redirect'; host: string; port?: number }
   | { type: 'drop' }
-  | { type: 'oversize'; size?: number };
+  | { type: 'oversize'; size?: number }
+  | DownloadFault;
 
 /** Where a fault applies: one device (by id or token), or everything when empty. */
 export interface FaultScope {
@@ -65,6 +74,16 @@ export interface FaultState {
   loginStatus?: number;
   noPong?: boolean;
   redirect?: { host: string; port?: number };
+  /** Applied to each firmware download (Blynk.Air) in scope. */
+  download?: DownloadFault;
+}
+
+/** An event a device logged (EVENT_LOG). */
+export interface DeviceEvent {
+  name: string;
+  description: string;
+  /** When it arrived (ISO time). */
+  at: string;
 }
 
 /** A device as the API shows it. */
@@ -93,11 +112,28 @@ export interface CloudApi {
   injectFault(fault: Fault, scope?: FaultScope): { affected: number };
   clearFaults(scope?: FaultScope): void;
   listFaults(): Record<string, FaultState>;
+  /** Stores a firmware image (Blynk.Air); ApiError 400 without a valid tag at the start. */
+  uploadImage(bytes: Buffer): OtaImage;
+  listImages(): OtaImage[];
+  /** Ships an image to a device or to every device of a template. */
+  startShipment(req: ShipmentRequest): { id: number; image: number; devices: number[] };
+  getShipment(id: number): Shipment;
+  listShipments(): Shipment[];
+  /** The events the device logged, oldest first. */
+  listEvents(id: number): DeviceEvent[];
+}
+
+/** The device's side of the HTTP port: the firmware download of Blynk.Air. */
+export interface DeviceHttp {
+  /** Serves `GET /ota/<shipment>/<device>?token=`; throws ApiError before writing anything. */
+  download(shipment: number, device: number, token: string, res: ServerResponse): void;
 }
 
 const DEFAULT_HEARTBEAT_S = 40;
 const DEFAULT_BUFF_IN = 1024;
 const GLOBAL = '*';
+/** Events kept per device (the oldest go first). */
+const MAX_EVENTS = 100;
 
 /** One device connection. */
 class Conn {
@@ -105,10 +141,14 @@ class Conn {
   private msgId = 0;
   token: string | null = null;
   device: number | null = null;
+  /** The login's info message is in. */
+  ready = false;
 
   constructor(
     readonly sock: Socket,
-    readonly tls: boolean
+    readonly tls: boolean,
+    /** Tells the logins apart. */
+    readonly login: number
   ) {}
 
   send(type: number, body: Buffer | Array<string | number>): void {
@@ -126,19 +166,37 @@ function redact(token: string | null): string {
 }
 
 /** Device connections, faults and the CloudApi over a Store. */
-export class Hub implements CloudApi {
+export class Hub implements CloudApi, DeviceHttp {
   private readonly conns = new Set<Conn>();
   private readonly online = new Map<number, Conn>();
   private readonly faults = new Map<string, FaultState>();
+  private readonly events = new Map<number, DeviceEvent[]>();
+  private readonly air: Air;
+  private connections = 0;
 
+  /** @param httpBase `http://host:port` of the HTTP port, where devices download firmware */
   constructor(
     private readonly store: Store,
-    private readonly log: (line: string) => void
-  ) {}
+    private readonly log: (line: string) => void,
+    httpBase: () => string
+  ) {
+    this.air = new Air({
+      send: (id, fields) => {
+        const c = this.online.get(id);
+        if (c && c.ready) c.send(T_INTERNAL, fields);
+        return !!c && c.ready;
+      },
+      devices: () => store.allDevices(),
+      device: (id) => store.device(id),
+      faultOf: (id) => this.faultsFor(store.device(id).token).download,
+      baseUrl: httpBase,
+      log
+    });
+  }
 
   /** Serves the device protocol on a freshly accepted socket. */
   attach(sock: Socket, tls: boolean): void {
-    const c = new Conn(sock, tls);
+    const c = new Conn(sock, tls, ++this.connections);
     this.conns.add(c);
     // Over TLS only after a completed handshake: before this line no frame can arrive.
     this.log(`device connection (${tls ? 'tls' : 'tcp'})`);
@@ -202,6 +260,8 @@ export class Hub implements CloudApi {
         return this.hardware(c, f);
       case T_HARDWARE_SYNC:
         return this.sync(c, f);
+      case T_EVENT_LOG:
+        return this.eventLog(c, f);
       default:
         c.respond(f.id, S_ILLEGAL_COMMAND);
     }
@@ -257,6 +317,22 @@ export class Hub implements CloudApi {
     this.store.update(id, (d) => (d.info = info));
     const hb = Number(info['h-beat']) || DEFAULT_HEARTBEAT_S;
     c.sock.setTimeout((2 * hb + 5) * 1000);
+    if (c.ready) return;
+    c.ready = true;
+    this.air.onLogin(id, info.mcu, c.login);
+  }
+
+  private eventLog(c: Conn, f: Frame): void {
+    const [name, ...rest] = splitFields(f.body);
+    if (!name) return c.respond(f.id, S_ILLEGAL_COMMAND);
+    const id = c.device as number;
+    const description = rest.join('\0');
+    const list = this.events.get(id) || [];
+    list.push({ name, description, at: new Date().toISOString() });
+    if (list.length > MAX_EVENTS) list.shift();
+    this.events.set(id, list);
+    c.respond(f.id, S_OK);
+    this.air.onEvent(id, name, description, c.login);
   }
 
   private hardware(c: Conn, f: Frame): void {
@@ -361,6 +437,11 @@ export class Hub implements CloudApi {
     const key = this.scopeKey(scope);
     const state = this.faults.get(key) || {};
     this.log(`fault ${fault.type} on ${key === GLOBAL ? 'all devices' : redact(key)}`);
+    if (DOWNLOAD_FAULTS.includes(fault.type)) {
+      state.download = downloadFault(fault);
+      this.faults.set(key, state);
+      return { affected: 0 };
+    }
     switch (fault.type) {
       case 'refuse-login':
         if (!Number.isInteger(fault.status) || fault.status < 0 || fault.status > 0xffff) throw new ApiError(400, 'status must be 0..65535');
@@ -412,5 +493,34 @@ export class Hub implements CloudApi {
     const out: Record<string, FaultState> = {};
     for (const [k, v] of this.faults) out[k === GLOBAL ? 'global' : k] = { ...v };
     return out;
+  }
+
+  uploadImage(bytes: Buffer): OtaImage {
+    return this.air.upload(bytes);
+  }
+
+  listImages(): OtaImage[] {
+    return this.air.listImages();
+  }
+
+  startShipment(req: ShipmentRequest): { id: number; image: number; devices: number[] } {
+    return this.air.ship(req);
+  }
+
+  getShipment(id: number): Shipment {
+    return this.air.getShipment(id);
+  }
+
+  listShipments(): Shipment[] {
+    return this.air.listShipments();
+  }
+
+  listEvents(id: number): DeviceEvent[] {
+    this.store.device(id);
+    return (this.events.get(id) || []).map((e) => ({ ...e }));
+  }
+
+  download(shipment: number, device: number, token: string, res: ServerResponse): void {
+    this.air.download(shipment, device, token, res);
   }
 }

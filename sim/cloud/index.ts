@@ -5,7 +5,8 @@
  * - the device protocol (contract §6) on a plain TCP port and a TLS port
  *   (test certificate from `sim/cloud/certs/`, CN `blynk.cloud`, issued by
  *   the test CA `TEST_CA`: not a public CA);
- * - a JSON HTTP API for the phone's side and for tests.
+ * - a JSON HTTP API for the phone's side and for tests, and on the same port the
+ *   firmware download of Blynk.Air (plain HTTP: an ESP8266 has no TLS).
  * Port 0 (the default) picks a free port; `ports` reports the chosen ones after
  * `start()`. The same operations are available in process as `api`.
  *
@@ -13,7 +14,8 @@
  * template; the first login with that token creates the device in the user's
  * organization (self-claim). Devices can be transferred and deleted (a deleted
  * device's token gets status 9). Data lives in memory, optionally loaded from
- * and saved to `dataFile` (JSON) on every change. Faults are not persisted.
+ * and saved to `dataFile` (JSON) on every change. Faults, device events and
+ * Blynk.Air's images and shipments are not persisted.
  * There is no authentication: this is a loopback test double.
  *
  * HTTP API (JSON bodies; errors are `{"error": "…"}` with the status shown):
@@ -32,16 +34,41 @@
  * | POST   | /api/devices/:id/commands     | `{command}` e.g. `reboot`, `config start`      | 200 `{delivered: true}`; 409 offline |
  * | POST   | /api/devices/:id/transfer     | `{org}`                                        | 200 device |
  * | DELETE | /api/devices/:id              |                                                | 204 (token revoked, link dropped) |
+ * | GET    | /api/devices/:id/events       |                                                | 200 `[{name, description, at}]` (EVENT_LOG, oldest first) |
  * | POST   | /api/faults                   | `{type, …params, device?, token?}`             | 200 `{affected}` (live connections hit) |
  * | GET    | /api/faults                   |                                                | 200 `{global?: state, <token>: state}` |
  * | DELETE | /api/faults                   | `?device=` or `?token=` (none: all)            | 204 |
+ * | POST   | /api/ota/images               | raw image bytes (≤ 1 MB), starting with the firmware tag | 201 `{id, mcu, fwType, build, blynk, size, md5}`; 400 no valid tag; 413 |
+ * | GET    | /api/ota/images               |                                                | 200 `[image]` |
+ * | POST   | /api/ota/shipments            | `{image, device}` or `{image, template}`, `fault?` | 201 `{id, image, devices: [id]}`; 404 image, device, no device of the template |
+ * | GET    | /api/ota/shipments            |                                                | 200 `[shipment]` |
+ * | GET    | /api/ota/shipments/:id        |                                                | 200 `{id, image, devices: {<id>: {status, reason?, at}}}` |
+ * | GET    | /ota/:shipment/:device        | `?token=` (the URL the device was sent)        | 200 the image, `Content-Length`, `x-MD5`, `application/octet-stream`; 403 token; 404; 410 update over |
  *
  * Fault types (`device`/`token` select one device, none = every device):
  * `refuse-login {status}`, `no-pong`, `redirect {host, port?}` (persistent
  * until cleared), `drop`, `oversize {size?}` (one-shot on live connections).
+ * Firmware download faults, persistent until cleared (one at a time per scope;
+ * a shipment's `fault` takes their place for its downloads): `ota-bad-md5`
+ * (x-MD5 of other bytes), `ota-short` (Content-Length N, N − 1 bytes sent, then
+ * the connection closed), `ota-404`, `ota-no-length` (no Content-Length:
+ * chunked), `ota-drop {after?}` (the connection closed after `after` bytes,
+ * default 0; the whole image when `after` ≥ its size).
  * `pins` maps pin numbers to value lists (`{"3": ["42"]}`); `info` holds the
  * device's info message (`mcu`, `fw-type`, `build`, `blynk`, `h-beat`,
  * `buff-in`, `dev`, `tmpl`); `metadata` what it set with `meta set`.
+ *
+ * Blynk.Air (sim/cloud/air.ts): an image is a file that starts with the tag
+ * `blnkinf\0` + NUL-separated pairs `mcu`, `fw-type`, `build`, `blynk` + `\0`.
+ * A shipment goes to one device or to every device whose info `tmpl` or token
+ * template is the one given (an image of another fw-type is sent all the
+ * same). A device gets INTERNAL `ota\0http://<host>:<http port>/ota/<shipment>/<device>?token=<random>`
+ * after its login's info message: at once if it is online, else at its next
+ * login. Status per device: `pending` (not sent yet), `sent`, `downloading`
+ * (GET received), `downloaded` (whole body sent), `success` (a login with info
+ * `mcu` = the image's), `failed` with a `reason` (a login with another version
+ * after the download started, the event `sys_ota` "OTA failed: <reason>", or a
+ * download fault that broke the transfer).
  */
 
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
@@ -54,7 +81,8 @@ import { CloudApi, Hub } from './hub';
 import { httpHandler } from './http';
 import { packageRoot } from '../root';
 
-export type { CloudApi, DeviceView, Fault, FaultScope, FaultState } from './hub';
+export type { CloudApi, DeviceEvent, DeviceView, Fault, FaultScope, FaultState } from './hub';
+export type { DownloadFault, OtaDeviceStatus, OtaImage, OtaStatus, Shipment, ShipmentRequest } from './air';
 export type { Org, User, TokenRecord, DeviceRecord } from './store';
 export { ApiError, newToken } from './store';
 
@@ -118,8 +146,8 @@ export function createCloudServer(opts: CloudServerOptions = {}): CloudServer {
   if (!LOOPBACK.includes(host)) throw new Error('the simulated cloud listens on loopback only');
   const log = opts.log ?? (() => {});
   const store = new Store(opts.dataFile);
-  const hub = new Hub(store, log);
   const ports = { tcp: opts.tcpPort ?? 0, tls: opts.tlsPort ?? 0, http: opts.httpPort ?? 0 };
+  const hub = new Hub(store, log, () => `http://${host === '::1' ? '[::1]' : host}:${ports.http}`);
 
   const tcp = createTcpServer((sock) => hub.attach(sock, false));
   const tls = createTlsServer(
@@ -135,7 +163,7 @@ export function createCloudServer(opts: CloudServerOptions = {}): CloudServer {
       s.on('close', () => accepted.delete(s));
     });
   }
-  const http = createHttpServer(httpHandler(hub));
+  const http = createHttpServer(httpHandler(hub, hub));
   http.keepAliveTimeout = 1000;
 
   return {

@@ -181,6 +181,11 @@ export class Store {
     return this.data.devices.filter((d) => d.org === org);
   }
 
+  /** Every device of every organization. */
+  allDevices(): DeviceRecord[] {
+    return this.data.devices.slice();
+  }
+
   device(id: number): DeviceRecord {
     const d = this.data.devices.find((x) => x.id === id);
     if (!d) throw new ApiError(404, 'no such device');

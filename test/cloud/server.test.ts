@@ -273,7 +273,7 @@ describe('simulated cloud', function () {
 
     it('answers unknown message types and sub-commands with status 2', async () => {
       const { c } = await device();
-      c.send(64, 12, ['event', 'x']);
+      c.send(65, 12, ['event', 'x']);
       c.send(20, 13, ['dw', 1, 1]);
       assert.equal((await c.next((f) => f.id === 12)).len, 2);
       assert.equal((await c.next((f) => f.id === 13)).len, 2);

@@ -1,11 +1,12 @@
 /**
  * Helpers for tests against the simulated cloud: a raw TCP/TLS Blynk client
- * (frames on Buffers, no library code), a small JSON HTTP client, and polling.
+ * (frames on Buffers, no library code), a small JSON HTTP client, a raw
+ * bytes HTTP client, and polling.
  * Every socket a helper opens is tracked so `closeAllRaw()` can end it.
  */
 import { connect as tcpConnect, Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import { request } from 'node:http';
+import { IncomingHttpHeaders, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, encodeResponse, WireFrame } from './wire';
@@ -146,5 +147,28 @@ export function api(port: number, method: string, path: string, body?: unknown, 
     );
     req.on('error', reject);
     req.end(text);
+  });
+}
+
+/** What `rawHttp` got: `complete` is false when the connection closed before the whole body. */
+export interface RawHttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  complete: boolean;
+}
+
+/** One HTTP request with a raw body (no keep-alive); resolves with the raw answer, even a cut one. */
+export function rawHttp(method: string, url: string, body?: Buffer): Promise<RawHttpResult> {
+  return new Promise((resolve, reject) => {
+    const headers = body ? { 'content-type': 'application/octet-stream', 'content-length': body.length } : {};
+    const req = request(url, { method, agent: false, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', () => {});
+      res.on('close', () => resolve({ status: res.statusCode || 0, headers: res.headers, body: Buffer.concat(chunks), complete: res.complete }));
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }

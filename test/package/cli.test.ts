@@ -4,12 +4,15 @@
  * its work: init writes and merges a project, build bundles a firmware into
  * the same kind of manifest the repository's build writes (and fails on code
  * the board cannot run with the rule and the line), sim and flash find the
- * product's dist, check reports hits with file, line and rule.
+ * product's dist, check reports hits with file, line and rule, ota uploads,
+ * ships and follows firmware on a simulated cloud.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { createCloudServer, CloudServer } from '../../sim/cloud';
+import { closeAllRaw, RawClient, waitFor } from '../cloud/sim-helpers';
 import { main } from '../../cli/main';
 import { flashArgs } from '../../cli/flash';
 import { FIRMWARE } from '../../cli/init';
@@ -52,7 +55,7 @@ describe('command line', function () {
       assert.match(none.err, /usage: espruino-edgent <command>/);
       const help = await run('--help');
       assert.equal(help.code, 0);
-      for (const verb of ['init', 'build', 'sim', 'flash', 'check', 'demo', 'cloud', 'device', 'token', 'provision', 'state']) {
+      for (const verb of ['init', 'build', 'sim', 'flash', 'check', 'demo', 'cloud', 'device', 'token', 'provision', 'state', 'ota']) {
         assert.match(help.out, new RegExp(`^  ${verb} `, 'm'), verb);
       }
       const unknown = await run('bulid');
@@ -60,7 +63,7 @@ describe('command line', function () {
       assert.match(unknown.err, /unknown command "bulid"/);
     });
 
-    for (const verb of ['init', 'build', 'sim', 'flash', 'check', 'demo', 'cloud', 'device', 'token', 'provision', 'state']) {
+    for (const verb of ['init', 'build', 'sim', 'flash', 'check', 'demo', 'cloud', 'device', 'token', 'provision', 'state', 'ota']) {
       it(`${verb} --help prints its usage and exits 0`, async () => {
         const r = await run(verb, '--help');
         assert.equal(r.code, 0, r.err);
@@ -69,7 +72,7 @@ describe('command line', function () {
     }
 
     it('an unknown option or a missing required value exits 2 with the option named', async () => {
-      for (const argv of [['init', '--bord', 'esp32'], ['build', 'x.ts', '--board'], ['sim', '--board', 'esp32', '--fast'], ['check', '--all'], ['demo', '--bord', 'x'], ['token', '--org', 'Acme']]) {
+      for (const argv of [['init', '--bord', 'esp32'], ['build', 'x.ts', '--board'], ['sim', '--board', 'esp32', '--fast'], ['check', '--all'], ['demo', '--bord', 'x'], ['token', '--org', 'Acme'], ['ota', 'status', '1', '--bord']]) {
         const r = await run(...argv);
         assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
         assert.match(r.err, /--bord|--board|--fast|--all|--api/, argv.join(' '));
@@ -248,6 +251,116 @@ describe('command line', function () {
       const r = await run('check', '--list-rules');
       assert.equal(r.code, 0);
       assert.match(r.out, /^builtin-prototype +\S/m);
+    });
+  });
+
+  describe('ota', () => {
+    let cloud: CloudServer;
+    let api: string;
+    let token: string;
+
+    /** A firmware image file with the tag; returns its path. */
+    function imageFile(mcu: string, name = 'fw.bin'): string {
+      const tag = ['blnkinf', 'mcu', mcu, 'fw-type', 'TMPL0001', 'build', 'Jan 1 2025', 'blynk', '1.3.2', ''].join('\0') + '\0';
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, Buffer.concat([Buffer.from(tag), Buffer.alloc(5000, 7)]));
+      return f;
+    }
+
+    /** A device logged in over raw frames with its info message. */
+    async function online(): Promise<{ c: RawClient; id: number }> {
+      const c = await RawClient.connect(cloud.ports.tcp);
+      await c.login(token);
+      c.send(17, 2, ['mcu', '0.1.0', 'tmpl', 'TMPL0001']);
+      const id = cloud.api.getToken(token).device as number;
+      await waitFor(() => cloud.api.getDevice(id).info.mcu === '0.1.0');
+      return { c, id };
+    }
+
+    beforeEach(async () => {
+      cloud = createCloudServer();
+      await cloud.start();
+      api = `http://127.0.0.1:${cloud.ports.http}`;
+      const org = cloud.api.createOrg('Acme').id;
+      token = cloud.api.issueToken({ user: cloud.api.createUser(org, 'ann@acme.test').id, org, template: 'TMPL0001' }).token;
+    });
+
+    afterEach(async () => {
+      closeAllRaw();
+      await cloud.stop();
+    });
+
+    it('uploads an image, ships it to a device and prints where the device stands', async () => {
+      const { c, id } = await online();
+      const up = await run('ota', 'upload', imageFile('0.2.0'), '--api', api);
+      assert.equal(up.code, 0, up.err);
+      const img = cloud.api.listImages()[0];
+      assert.equal(up.out, `image ${img.id}: mcu 0.2.0, fw-type TMPL0001, build "Jan 1 2025", blynk 1.3.2, ${img.size} bytes, md5 ${img.md5}\n`);
+
+      const ship = await run('ota', 'ship', String(img.id), '--device', String(id), '--api', api + '/');
+      assert.equal(ship.code, 0, ship.err);
+      const sid = cloud.api.listShipments()[0].id;
+      assert.match(ship.out, new RegExp(`^shipment ${sid}: image ${img.id} to 1 device\n  device ${id}: sent since \\S+\n$`));
+      await c.next((f) => f.type === 17 && f.body.toString().startsWith('ota\0'));
+
+      const status = await run('ota', 'status', String(sid), '--api', api, '--json');
+      assert.equal(status.code, 0, status.err);
+      assert.deepEqual(JSON.parse(status.out), cloud.api.getShipment(sid));
+    });
+
+    it('ships to a template with a download fault; the device fails and status says why', async () => {
+      const { c, id } = await online();
+      const img = cloud.api.uploadImage(fs.readFileSync(imageFile('0.2.0'))).id;
+      const ship = await run('ota', 'ship', String(img), '--template', 'TMPL0001', '--fault', 'ota-drop', '--after', '10', '--api', api, '--json');
+      assert.equal(ship.code, 0, ship.err);
+      const started = JSON.parse(ship.out);
+      assert.deepEqual(started.devices, [id]);
+      c.send(64, 3, ['sys_ota', 'OTA failed: download']);
+      await waitFor(() => cloud.api.getShipment(started.id).devices[id].status === 'failed');
+      const status = await run('ota', 'status', String(started.id), '--api', api);
+      assert.match(status.out, new RegExp(`^  device ${id}: failed \\(download\\) since `, 'm'));
+    });
+
+    it('exit 1 with the cloud\'s reason for a file without the tag, an unknown shipment or image, and a cloud that is not there', async () => {
+      const untagged = path.join(dir, 'app.js');
+      fs.writeFileSync(untagged, 'print(1);\n');
+      const cases: Array<[string[], RegExp]> = [
+        [['ota', 'upload', untagged, '--api', api], /ota upload: the cloud answered 400: not a firmware image/],
+        [['ota', 'status', '42', '--api', api], /ota status: the cloud answered 404: no such shipment/],
+        [['ota', 'ship', '42', '--template', 'TMPL0001', '--api', api], /ota ship: the cloud answered 404: no such image/],
+        [['ota', 'status', '1', '--api', 'http://127.0.0.1:1'], /cannot reach the cloud at http:\/\/127\.0\.0\.1:1: ECONNREFUSED/]
+      ];
+      for (const [argv, message] of cases) {
+        const r = await run(...argv);
+        assert.equal(r.code, 1, `${argv.join(' ')}: ${r.err}`);
+        assert.match(r.err, message);
+      }
+    });
+
+    it('exit 2, nothing sent, for a wrong call', async () => {
+      const fw = imageFile('0.2.0');
+      const cases: Array<[string[], RegExp]> = [
+        [['ota'], /missing command: upload, ship or status/],
+        [['ota', 'push', fw, '--api', api], /unknown ota command "push"/],
+        [['ota', 'upload', '--api', api], /missing argument: espruino-edgent ota upload <image file>/],
+        [['ota', 'upload', fw], /missing --api/],
+        [['ota', 'upload', fw, '--api', 'ftp://x'], /--api must be an http:\/\/ URL/],
+        [['ota', 'upload', path.join(dir, 'none.bin'), '--api', api], /none\.bin cannot be read: no such file/],
+        [['ota', 'upload', fw, '--device', '1', '--api', api], /--device goes with ota ship/],
+        [['ota', 'ship', '1', '--api', api], /--device ID or --template ID/],
+        [['ota', 'ship', '1', '--device', '1', '--template', 'T', '--api', api], /--device ID or --template ID/],
+        [['ota', 'ship', 'one', '--device', '1', '--api', api], /the image id must be a positive integer, not "one"/],
+        [['ota', 'ship', '1', '--device', '1', '--fault', 'ota-meteor', '--api', api], /unknown --fault "ota-meteor"/],
+        [['ota', 'ship', '1', '--device', '1', '--after', '5', '--api', api], /--after goes with --fault ota-drop/],
+        [['ota', 'ship', '1', '--device', '1', '--fault', 'ota-drop', '--after', '1.5', '--api', api], /--after must be a number of bytes/],
+        [['ota', 'status', '0', '--api', api], /the shipment id must be a positive integer/]
+      ];
+      for (const [argv, message] of cases) {
+        const r = await run(...argv);
+        assert.equal(r.code, 2, `${argv.join(' ')}: ${r.err}`);
+        assert.match(r.err, message, argv.join(' '));
+      }
+      assert.deepEqual([cloud.api.listImages(), cloud.api.listShipments()], [[], []]);
     });
   });
 });
