@@ -6,14 +6,16 @@
  * V1 = 'hello', a cloud `vw` echoed back, a reboot straight to RUNNING, a
  * factory reset back to WAIT_CONFIG; then, each on a fresh directory, the two
  * provisioning failures the app shows (703 token rejected, 722 wrong Wi-Fi
- * password). No error line on the console anywhere. Prints one memory
+ * password). The whole story once more under the memory cap of
+ * memory-budget.json, with a ballast taking the rest of the pool: an instant
+ * over the cap is OUT OF MEMORY. No error line on the console anywhere. Prints one memory
  * summary line per chip (test/real/story.ts has the figures). Skipped unless
  * ESPRUINO_ESP8266 / ESPRUINO_ESP32 name the interpreters.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { CHIPS, Chip, skipUnlessInterpreter } from './harness';
+import { CHIPS, Chip, interpreterPath, skipUnlessInterpreter } from './harness';
 import { Story, runFailure, storySteps, summaryLine } from './story';
 
 /** A recorded budget: JsVars above the stand-ins on one interpreter. */
@@ -22,6 +24,8 @@ interface Budget {
   waitConfig: number;
   running: number;
   peak: number;
+  /** JsVars above the stand-ins the whole story may need at any instant: it must run with a ballast taking the rest. */
+  cap?: number;
 }
 
 /** The budget of `chip` measured on `interpreter` (a file name), from memory-budget.json. */
@@ -66,6 +70,22 @@ for (const chip of CHIPS) {
       if (!b) throw new Error(`memory-budget.json has no budget for ${chip} on ${f.interpreter}`);
       const over = (['waitConfig', 'running', 'peak'] as const).filter((k) => f[k] > b[k]);
       assert.deepEqual(over.map((k) => `${k} ${f[k]} > ${b[k]}`), []);
+    });
+  });
+
+  describe(`real ${chip} interpreter: the whole story under the memory cap of memory-budget.json`, function () {
+    this.timeout(240000);
+    skipUnlessInterpreter(chip);
+
+    it('runs every step, with no error line, when a ballast leaves the firmware only its cap at every moment', async function () {
+      const b = budgetFor(chip, path.basename(interpreterPath(chip) || ''));
+      if (!b || b.cap === undefined) this.skip();
+      const s = new Story(chip, { cap: (b as Budget).cap });
+      try {
+        for (const step of storySteps(chip)) await step.run(s);
+      } finally {
+        await s.close();
+      }
     });
   });
 
