@@ -443,6 +443,8 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       c = record('load');
       S.committed = c.valid;
       S.lastErr = c.lastError;
+      // Not held while the first state is entered (its attempt reads the record again).
+      c = undefined as unknown as ConfigRecord;
       if (o.button) S.h.use(BUTTON_MODULE, 'buttonStart', o.button);
       return dispatch(S.committed ? 'valid' : 'blank');
     }

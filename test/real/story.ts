@@ -717,6 +717,42 @@ export async function runStory(chip: Chip, o: StoryOptions = {}): Promise<StoryF
 }
 
 /**
+ * Whether the whole story runs under `cap` (StoryOptions.cap): true when every
+ * step passes, false when it ran out of memory (an OUT OF MEMORY or LOW_MEMORY
+ * line on the console). Any other failure is thrown.
+ */
+export async function storyFits(chip: Chip, cap: number): Promise<boolean> {
+  const story = new Story(chip, { cap });
+  try {
+    for (const step of storySteps(chip)) await step.run(story);
+    return true;
+  } catch (e) {
+    if (story.board.errors().some((l) => /OUT OF MEMORY|LOW_MEMORY/.test(l))) return false;
+    throw withTail(e, story);
+  } finally {
+    await story.close();
+  }
+}
+
+/**
+ * The least cap (to `step` JsVars) under which the whole story runs, searched
+ * between `below` (assumed too little) and `enough` (must fit): what the
+ * firmware needs at its busiest instant, above the stand-ins.
+ */
+export async function capNeeded(chip: Chip, below: number, enough: number, step = 25): Promise<{ fits: number; failsAt: number }> {
+  let lo = below;
+  let hi = enough;
+  if (!(await storyFits(chip, hi))) throw new Error(`${chip}: the story does not run even with ${hi} JsVars above the stand-ins`);
+  while (hi - lo > step) {
+    const mid = Math.round((lo + hi) / 2 / step) * step;
+    if (mid <= lo || mid >= hi) break;
+    if (await storyFits(chip, mid)) hi = mid;
+    else lo = mid;
+  }
+  return { fits: hi, failsAt: lo };
+}
+
+/**
  * A first provisioning that fails, on a fresh interpreter directory:
  * - `token`: a well-formed token the cloud never issued; the cloud answers the
  *   login with status 9 and the device goes back to WAIT_CONFIG with 703,
