@@ -10,6 +10,9 @@
  * Two store writes run here, with the store alone in RAM rather than with the
  * steps: the commit after the first login (the cloud link is up) and the
  * factory reset's erase (the link was just dropped and may still hold RAM).
+ * What the portal and the cloud report, and the product's state listeners,
+ * are taken a step later (`putOff`), once the module that reported it is out
+ * of RAM: on a board the busiest instant is when modules are loaded together.
  */
 
 import { Hardware, Undo, WifiEvent } from './ports';
@@ -173,7 +176,7 @@ export interface Device {
   mods?: { [name: string]: any };
   /** Events raised while one is handled. */
   queue?: MachineEvent[];
-  /** Operations put off to a step of their own (`/config`'s credentials, cloud failures, a failure's code for flash): op, arg, op, arg… */
+  /** Operations put off to a step of their own (the portal's requests, the cloud's events, state changes for the product's listeners, a failure's code for flash): op, arg, op, arg… */
   inbox?: unknown[];
   undoWifi?: Undo;
   /** Spreads retry delays per device. */
