@@ -149,6 +149,8 @@ export class SimDevice extends EventEmitter {
   readonly radio: VirtualRadio;
   /** Every state entered since creation, in order. */
   readonly states: State[] = [];
+  /** The board lost power or rebooted after the last transition the firmware logged. */
+  private booted = false;
   private _route: CloudRoute | null;
 
   constructor(readonly opts: SimDeviceOptions) {
@@ -166,6 +168,9 @@ export class SimDevice extends EventEmitter {
       log: (line) => this._line(line)
     });
     this.board.on('error', (e) => this.emit('device-error', e));
+    // A board that lost power or rebooted is in BOOT until the firmware logs its first transition.
+    this.board.on('off', () => { this.booted = true; });
+    this.board.on('reboot', () => { this.booted = true; });
   }
 
   /**
@@ -201,9 +206,9 @@ export class SimDevice extends EventEmitter {
     this.board.boot();
   }
 
-  /** The current state (BOOT until the first transition). */
+  /** The current state (BOOT at first, and after a reboot or a power cut until the next transition). */
   get state(): State {
-    return this.states.length ? this.states[this.states.length - 1] : 'BOOT';
+    return this.states.length && !this.booted ? this.states[this.states.length - 1] : 'BOOT';
   }
 
   /** Base URL of the device's portal on the host. */
@@ -263,6 +268,7 @@ export class SimDevice extends EventEmitter {
   private _line(line: string): void {
     const m = / => ([A-Z_]+)$/.exec(line);
     if (m) {
+      this.booted = false;
       this.states.push(m[1] as State);
       this.emit('state', m[1] as State);
     }
