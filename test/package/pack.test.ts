@@ -41,9 +41,9 @@ function sh(cmd: string, args: string[], cwd: string): string {
   return out;
 }
 
-/** The interpreter a chip's story runs on here: the ESP8266 needs the 4,000-block build (see README, Status). */
+/** The interpreter a chip's story runs on here: for the ESP8266 the 1,600-block build, as on a real board. */
 function interpreter(chip: Chip): string | null {
-  const file = process.env[chip === 'ESP32' ? 'ESPRUINO_ESP32' : 'ESPRUINO_ESP8266_4000'];
+  const file = process.env[chip === 'ESP32' ? 'ESPRUINO_ESP32' : 'ESPRUINO_ESP8266'];
   return file && fs.existsSync(file) ? file : null;
 }
 
@@ -113,7 +113,7 @@ describe('the package, as a new user gets it', function () {
       if (!file) this.skip();
       assert.ok(fs.existsSync(path.join(project, 'dist', `${chip.toLowerCase()}.files.json`)), 'built by the test before');
       await assertPortsFree();
-      // The story of test/real (interpreterPath picks the 4,000-block ESP8266 build when it is named).
+      // The story of test/real, on the interpreter named for the chip (for the ESP8266 the 1,600-block build).
       const figures = await runStory(chip, { dist: path.join(project, 'dist') });
       assert.equal(figures.chip, chip);
     });
