@@ -333,8 +333,7 @@ function open(K: CloudState, t?: CloudTarget | null, host?: string, port?: numbe
     K.announced = false;
   }
   var c = K.target as CloudTarget;
-  // Espruino's tls takes the CA as the DER bytes of one certificate (PEM text: "Invalid format").
-  var l: Conn = { host: host || c.host, port: port || c.port, tls: c.tls, ca: c.ca ? atob(pemBody(c.ca)) : c.ca };
+  var l: Conn = { host: host || c.host, port: port || c.port, tls: c.tls, ca: c.ca === false ? false : undefined };
   var fn = K.o.relay.bind(null, CLOUD_MODULE, 'cloudOn', K, K.n);
   K.conn = l;
   K.fn = fn;
@@ -344,11 +343,14 @@ function open(K: CloudState, t?: CloudTarget | null, host?: string, port?: numbe
   if (c.tls && c.ca === false) call(K, K.o.log, 'cloud: WARNING: TLS certificate not verified (tlsCa: false)');
   K.t = K.o.clock.setTimeout(fn, CONNECT_TIMEOUT_MS);
   try {
+    // Espruino's tls takes the CA as the DER bytes of one certificate (PEM text: "Invalid format").
+    if (c.ca) l.ca = atob(pemBody(c.ca));
     K.sock = K.o.net.connect(l, fn);
   } catch (e) {
-    // No socket: the timer ends the connection at once, as failed with this error.
+    // No socket: the timer ends the connection at once, as failed with this error (a certificate
+    // that does not decode fails as TLS).
     call(K, K.o.log, 'cloud: connect failed: ' + e);
-    K.why = socketReason(e);
+    K.why = c.ca && l.ca === undefined ? 'tls' : socketReason(e);
     K.o.clock.clearTimeout(K.t);
     K.t = K.o.clock.setTimeout(fn, 0);
   }
@@ -498,9 +500,6 @@ export function cloudOn(K: CloudState, n: number, ev?: unknown): void {
   K.t = clock.setTimeout(K.fn, Math.max(next - now, 10));
 }
 
-/** The module's exports, for `createCloud`'s direct relay. */
-const EXPORTS: { [fn: string]: Function } = { cloudOn: cloudOn };
-
 /**
  * The cloud client as an object with methods, for hosts and tests: a
  * `cloudState` whose relay calls this module directly. Throws TypeError for an
@@ -509,8 +508,9 @@ const EXPORTS: { [fn: string]: Function } = { cloudOn: cloudOn };
 export function createCloud(opts: Omit<CloudOptions, 'relay'>): CloudClient {
   var o: { [k: string]: unknown } = {};
   for (var k in opts) o[k] = (opts as { [k: string]: unknown })[k];
-  o.relay = function (_mod: string, fn: string, a?: unknown, b?: unknown, c?: unknown) {
-    return EXPORTS[fn](a, b, c);
+  // The client's one relayed call is a connection's event (`cloudOn`).
+  o.relay = function (_mod: string, _fn: string, a?: unknown, b?: unknown, c?: unknown) {
+    return cloudOn(a as CloudState, b as number, c);
   };
   var K = cloudState(o as unknown as CloudOptions);
   return {

@@ -430,6 +430,7 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
   let c: ConfigRecord;
   let err: string | null;
   let res: string;
+  let kind: string;
   let req: PortalRequest;
   let cev: CloudEvent;
   let wev: WifiEvent;
@@ -481,9 +482,9 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
     }
     case 'timer': {
       // The timer slot fired: do what it waited for.
-      res = S.timerKind;
+      kind = S.timerKind;
       S.timerKind = '';
-      if (res === 'attempt') {
+      if (kind === 'attempt') {
         // The attempt took too long.
         if (S.state === 'CONNECTING_NET') {
           hw.wifi().leave();
@@ -493,16 +494,16 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
           S.failCode = ERR_CLOUD;
         }
         dispatch('timeout');
-      } else if (res === 'retry') {
+      } else if (kind === 'retry') {
         attempt();
-      } else if (res === 'error') {
+      } else if (kind === 'error') {
         // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
         if (S.state === 'ERROR' && o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
         else dispatch('timeout');
-      } else if (res === 'reboot') {
+      } else if (kind === 'reboot') {
         stop();
         hw.system.reboot();
-      } else if (res === 'switch') {
+      } else if (kind === 'switch') {
         dispatch('timeout');
       }
       return;

@@ -865,6 +865,16 @@ describe('cloud client', () => {
   });
 
   describe('socket errors and certificates', () => {
+    it('a tlsCa whose body does not decode fails the attempt as tls, with a log line and nothing thrown', () => {
+      const { net, cloud, events, logs, clock } = setup();
+      const bad = '-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n';
+      assert.doesNotThrow(() => cloud.connect(Object.assign({}, TARGET, { ca: bad })));
+      assert.equal(net.sockets.length, 0, 'no connection made');
+      clock.tick(0);
+      assert.deepEqual(events, [{ type: 'offline', reason: 'tls' }]);
+      assert.ok(logs.some((l) => /connect failed/.test(l)), logs.join('\n'));
+    });
+
     it("socket errors (Espruino's socketerrors.c messages) map to the cloud client's reasons", () => {
       const table: Array<[unknown, string]> = [
         [{ code: -6, message: 'not found' }, 'dns'], [{ code: -13, message: 'SSL handshake failed' }, 'tls'],
