@@ -21,8 +21,9 @@ import { imageFromManifest } from './tools/ota-image.js';
 /**
  * Every bundle the build writes. `tsconfig`: the program it is compiled in
  * (the core alone, or with the board drivers and their Espruino globals).
- * @type {Array<{ input: string, file: string, format: import('rollup').ModuleFormat, name?: string, tsconfig: string, board?: 'ESP32' | 'ESP8266', module?: string }>}
- * `board`: a firmware (boot code) for that chip; `module`: the Storage name of a library module.
+ * @type {Array<{ input: string, file: string, format: import('rollup').ModuleFormat, name?: string, tsconfig: string, board?: 'ESP32' | 'ESP8266', module?: string, loader?: boolean }>}
+ * `board`: a firmware (a slot's `edgent.boot`) for that chip; `module`: the Storage name of a library module;
+ * `loader`: the boot code that runs a slot (`LOADER_RUN` is appended to it).
  * Both get a deployment manifest; a firmware also gets its OTA image (`dist/<name>.ota`).
  */
 export const BUNDLES = [
@@ -38,11 +39,15 @@ export const BUNDLES = [
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The button's gestures, `require`d from Storage for each edge and hold stage (lib/button.ts).
   { input: 'lib/mode-button.ts', file: 'dist/edgent-button.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  // The firmware update, `require`d from Storage for each step of an update (lib/ota.ts).
+  { input: 'lib/mode-ota.ts', file: 'dist/edgent-ota.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The board's Wi-Fi port, `require`d from Storage for each use of `hw.wifi()` (boards/driver.ts).
   { input: 'boards/mode-wifi.ts', file: 'dist/edgent-wifi.js', format: 'cjs', tsconfig: 'tsconfig.boards.json' },
-  // Firmware per board (boot code): the basic example with the library's core inlined.
+  // The boot code of every firmware: picks the slot and runs its `edgent.boot` (boards/loader.ts).
+  { input: 'boards/loader.ts', file: 'dist/edgent-loader.js', format: 'iife', tsconfig: 'tsconfig.boards.json', loader: true },
+  // Firmware per board (a slot's `edgent.boot`): the basic example with the library's core inlined.
   { input: 'examples/basic/esp32.ts', file: 'dist/esp32.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP32' },
   { input: 'examples/basic/esp8266.ts', file: 'dist/esp8266.js', format: 'iife', tsconfig: 'tsconfig.boards.json', board: 'ESP8266' },
   // The other examples (examples/README.md), built the same way.
@@ -65,22 +70,37 @@ export const STORAGE_FILES = {
   'edgent-setup': 'edgent-setup.js',
   'edgent-button': 'edgent-button.js',
   'edgent-wifi': 'edgent-wifi.js',
+  'edgent-ota': 'edgent-ota.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
   'edgent.ca': 'edgent-ca.der',
 };
 
+/** The boot code of every firmware (boards/loader.ts): it runs the active slot's `edgent.boot`. */
+export const LOADER_FILE = 'edgent-loader.js';
+
+/**
+ * Appended to the loader: evaluates the slot's boot file at the top level (so nothing of the loader's
+ * function stays in RAM, and the code keeps its text in flash); a firmware on trial that throws
+ * there reboots, which counts one of its trial boots (lib/slots.ts).
+ */
+export const LOADER_RUN =
+  'try{eval(require("Storage").read($slot.p+"edgent.boot"))}catch(e){console.log("boot failed: "+e);if($slot.c>1)E.reboot()}';
+
 /**
  * The deployment manifest of a bundle, `dist/<name>.files.json`: what `npm run flash`, the
- * simulated board and the real-interpreter tests put on a board, and nothing else. A firmware is
- * the boot code; the library module goes to Storage, and the product's firmware is the boot code.
+ * simulated board and the real-interpreter tests put on a board, and nothing else. A firmware's
+ * boot code is the loader; the firmware itself is the Storage file `edgent.boot`, the first of its
+ * slot's files (the files of an OTA image). A library module goes to Storage, and the product's own
+ * code is then the boot code.
  * @param {{ file: string, board?: string, module?: string }} bundle
  * @returns {{ board: string | null, bootCode: string | null, storage: Record<string, string> }}
  */
 export function manifestOf(bundle) {
-  const storage = Object.assign({}, STORAGE_FILES);
-  if (bundle.module) storage[bundle.module] = basename(bundle.file);
-  return { board: bundle.board || null, bootCode: bundle.module ? null : basename(bundle.file), storage };
+  if (bundle.module) {
+    return { board: null, bootCode: null, storage: Object.assign({}, STORAGE_FILES, { [bundle.module]: basename(bundle.file) }) };
+  }
+  return { board: bundle.board || null, bootCode: LOADER_FILE, storage: Object.assign({ 'edgent.boot': basename(bundle.file) }, STORAGE_FILES) };
 }
 
 /**
@@ -165,10 +185,10 @@ const SOURCES = ['lib/**/*.ts', 'boards/**/*.ts', 'examples/**/*.ts', 'types/**/
  *   to compile (default SOURCES); check: the espruino-check plugin instance
  * @returns {import('rollup').RollupOptions & { output: import('rollup').OutputOptions }}
  */
-export function bundleOptions({ input, file, format, name, tsconfig: own }, { tsconfig = own || 'tsconfig.json', include = SOURCES, check = espruinoCheck() } = {}) {
+export function bundleOptions({ input, file, format, name, tsconfig: own, loader }, { tsconfig = own || 'tsconfig.json', include = SOURCES, check = espruinoCheck() } = {}) {
   return {
     input,
-    output: { file, format, name, esModule: false, generatedCode: 'es5', strict: false, freeze: false },
+    output: { file, format, name, esModule: false, generatedCode: 'es5', strict: false, freeze: false, footer: loader ? LOADER_RUN : undefined },
     plugins: [
       typescript({
         tsconfig,

@@ -69,6 +69,8 @@ let chip = '';
 let buttonPin: Pin = 0 as unknown as Pin;
 let activeLow = false;
 let led: LedSpec | null = null;
+/** The running slot's Storage-name prefix (lib/slots.ts; '' without the loader). */
+let P = '';
 
 function onLost(d: { reason?: string }): void {
   if (!radio.joined) return;
@@ -110,8 +112,8 @@ function hook(f?: string): void {
 // The Wi-Fi port module is loaded from Storage for each use (and freed once the caller is done with it).
 
 function wifiPort(): WifiPort {
-  const m = require(WIFI_MODULE);
-  Modules.removeCached(WIFI_MODULE);
+  const m = require(P + WIFI_MODULE);
+  Modules.removeCached(P + WIFI_MODULE);
   return m.port(radio);
 }
 
@@ -119,8 +121,8 @@ function wifiPort(): WifiPort {
 function radioAnswer(what: string, n: number, a?: unknown): void {
   // No variable holds the module: once `answer` has returned it is garbage, and what the core does
   // next (a scan reply, the steps of a join) has its RAM.
-  const d: Answer | undefined = require(WIFI_MODULE).answer(radio, what, n, a);
-  Modules.removeCached(WIFI_MODULE);
+  const d: Answer | undefined = require(P + WIFI_MODULE).answer(radio, what, n, a);
+  Modules.removeCached(P + WIFI_MODULE);
   if (d) d[0](d[1]);
 }
 
@@ -129,10 +131,12 @@ const radio: RadioState = {
 };
 
 /**
- * The one method of the HTTP, UDP and TCP/TLS ports (`listen`, `bind`,
- * `connect`), told apart by `this`: one function object for the three.
+ * The one method of the HTTP, UDP and TCP/TLS ports (`listen`, `get`, `bind`,
+ * `connect`), told apart by `this` and the HTTP port's argument (a port
+ * number or a URL): one function object for the four.
  * - HTTP: Espruino's request and response objects are what the portal expects:
- *   they are handed over as they are.
+ *   they are handed over as they are. A GET is Espruino's client; an
+ *   `https://` URL gets the CA as a TCP/TLS connection does.
  * - UDP: Espruino's `message` event gives (data, {address, port, size}): what
  *   the DNS responder expects.
  * - TCP/TLS: Espruino's socket is the connection, and the cloud client's
@@ -141,11 +145,11 @@ const radio: RadioState = {
  *   Storage, a memory-mapped string never copied into RAM; no CA file is a TLS
  *   error rather than an unverified connection.
  */
-function open(this: unknown, a: any, b: any): any {
+function open(this: unknown, a: any, b: any, c?: any): any {
   if (this === netPort) {
     const opts: { host: string; port: number; ca?: string } = { host: a.host, port: a.port };
     if (a.tls && a.ca !== false) {
-      opts.ca = a.ca || require('Storage').read(CA_FILE);
+      opts.ca = a.ca || require('Storage').read(P + CA_FILE);
       if (!opts.ca) throw new Error('tls: no CA file');
     }
     const s = require(a.tls ? 'tls' : 'net').connect(opts, b);
@@ -155,6 +159,15 @@ function open(this: unknown, a: any, b: any): any {
     return s;
   }
   if (this === httpPort) {
+    if (typeof a === 'string') {
+      let u: any = a;
+      if (a.indexOf('https:') === 0) {
+        u = url.parse(a);
+        u.ca = c || require('Storage').read(P + CA_FILE);
+        if (!u.ca) throw new Error('tls: no CA file');
+      }
+      return require('http').get(u, b);
+    }
     const srv = require('http').createServer(b);
     srv.listen(a);
     return srv;
@@ -165,7 +178,7 @@ function open(this: unknown, a: any, b: any): any {
   return sock;
 }
 
-const httpPort: HttpPort = { listen: open };
+const httpPort: HttpPort = { listen: open, get: open };
 const udpPort: UdpPort = { bind: open };
 const netPort: NetPort = { tls: false, connect: open };
 
@@ -233,6 +246,8 @@ function chipId(): string {
 /** Builds every port for a board profile. Call once, at boot. */
 export function createBoard(profile: BoardProfile): Hardware {
   const storage = require('Storage');
+  const slot = global.$slot;
+  P = slot ? slot.p : '';
   chip = profile.chip;
   radio.wifi = require('Wifi');
   netPort.tls = chip === 'ESP32';
@@ -253,10 +268,10 @@ export function createBoard(profile: BoardProfile): Hardware {
     net: netPort,
     // Reads are memory-mapped strings straight from flash: no copy in RAM.
     // Espruino's Storage as it is (the config store catches a write that throws).
-    flash: { read: storage.read, write: storage.write, erase: storage.erase },
-    system: { board: chip, reboot: chip === 'ESP32' ? ESP32!.reboot : require('ESP8266').reboot, chipId: chipId, log: console.log },
+    flash: { read: storage.read, write: storage.write, erase: storage.erase, stats: storage.getStats, crc: E.CRC32 },
+    system: { board: chip, reboot: chip === 'ESP32' ? ESP32!.reboot : require('ESP8266').reboot, chipId: chipId, log: console.log, slot: slot },
     // Storage modules: require() finds them in flash; removeCached lets their functions be freed.
-    modules: { load: require, unload: Modules.removeCached },
+    modules: { load: require, unload: Modules.removeCached, prefix: P },
     button: profile.button ? buttonPort : undefined,
     led: profile.led ? ledPort : undefined
   };

@@ -10,6 +10,8 @@ declare function require(name: string): any;
 declare namespace E {
   /** `init` runs after boot code; `kill` just before reset, save() or load(). */
   function on(event: 'init' | 'kill', fn: () => void): void;
+  /** CRC-32 (zlib's) of a byte string, unsigned. */
+  function CRC32(data: string): number;
 }
 
 /** ESP32 chip functions (global on ESP32 builds only). */
@@ -28,5 +30,7 @@ declare function setInterval(fn: () => void, ms: number): number;
 declare function clearInterval(id: number): void;
 /** Decodes base64 into a byte string. */
 declare function atob(base64: string): string;
+/** Espruino's URL parser: `{protocol, host, port, path, ...}`, what `http.get` takes. */
+declare var url: { parse(u: string): any };
 /** The console (serial/telnet). */
 declare var console: { log(...args: unknown[]): void };

@@ -16,8 +16,8 @@
  *   RESPONSE 200 with its id.
  * - HARDWARE `vw` → `onWrite`; other sub-commands and unknown message types →
  *   RESPONSE 2. INTERNAL `dbg` reboot / config start / config erase →
- *   `command` event; `ota` → logged, RESPONSE 2; `rtc`, `utc`, `meta`
- *   tolerated.
+ *   `command` event; `ota` → `ota` event with the URL (`lib/ota.ts`); `rtc`,
+ *   `utc`, `meta` tolerated.
  * - Bodies over `buffIn` → `offline` `oversize`; msg id 0 → `offline`
  *   `protocol`. Exactly one `offline` or `rejected` per attempt, nothing after
  *   `disconnect()`, callbacks of replaced sockets are ignored. Exceptions of
@@ -56,6 +56,7 @@ import {
   MAX_U16,
   MSG_HARDWARE,
   MSG_HARDWARE_SYNC,
+  MSG_EVENT_LOG,
   MSG_HW_LOGIN,
   MSG_INTERNAL,
   MSG_PING,
@@ -218,12 +219,15 @@ export function cloudMeta(K: CloudState, key: string, value: string): void {
 
 /**
  * With a value, HARDWARE `vw` of one pin (arrays become several values); with
- * pins only, HARDWARE_SYNC `vr` of the pins; with neither, nothing sent.
- * Returns false while offline (nothing sent, nothing queued), else true.
+ * pins only, HARDWARE_SYNC `vr` of the pins; with an event name (a string)
+ * instead of a pin, EVENT_LOG `name\0description` (the description may be
+ * absent); with neither, nothing sent. Returns false while offline (nothing
+ * sent, nothing queued), else true.
  */
-export function cloudPins(K: CloudState, pin?: number | number[], value?: string | number | Array<string | number>): boolean {
+export function cloudPins(K: CloudState, pin?: number | number[] | string, value?: string | number | Array<string | number>): boolean {
   if (K.phase !== 2) return false;
   if (pin === undefined) return true;
+  if (typeof pin === 'string') return send(K, MSG_EVENT_LOG, value === undefined ? pin : pin + '\0' + value);
   if (value === undefined) return send(K, MSG_HARDWARE_SYNC, (['vr'] as Array<string | number>).concat(pin).join('\0'));
   return send(K, MSG_HARDWARE, (['vw', pin] as Array<string | number>).concat(value).join('\0'));
 }
@@ -426,7 +430,8 @@ function receive(K: CloudState, type: number, id: number, body: string | number)
       }
       call(K, K.o.log, 'cloud: unknown dbg command');
     } else if (f[0] === 'ota') {
-      call(K, K.o.log, 'cloud: OTA is not supported');
+      if (cmd) return call(K, K.o.onEvent, { type: 'ota', url: cmd });
+      call(K, K.o.log, 'cloud: ota without a URL');
     } else {
       // rtc, utc, meta and others carry nothing the device must act on.
       return;

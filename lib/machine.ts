@@ -21,7 +21,8 @@ import { ButtonState } from './button';
 import { Indicator } from './led';
 import { CloudState } from './cloud';
 import { ConfigMode } from './mode-config';
-import { CLOUD_MODULE, MachineEvent, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
+import { CLOUD_MODULE, MachineEvent, OTA_MODULE, STEPS_MODULE, STORE_MODULE, TimerKind } from './steps';
+import type { OtaState } from './ota';
 
 export {
   AP_IP, BACKOFF_MAX_MS, BACKOFF_MIN_MS, BUTTON_MODULE, CLOUD_MODULE, CLOUD_TIMEOUT_MS, CONFIG_MODULE, ERROR_HOLD_RECHECK_MS,
@@ -172,6 +173,9 @@ export interface Device {
   macs?: string;
   /** The cloud client's state (the client is the cloud module, loaded for each use). */
   cloud?: CloudState;
+  /** The image URL of Blynk.Air's last `ota` command, and the update in progress (`lib/ota.ts`). */
+  air?: string;
+  ota?: OtaState;
   /** The Storage modules in use by a call that has not returned yet, by name (`useModule`). */
   mods?: { [name: string]: any };
   /** Events raised while one is handled. */
@@ -194,10 +198,11 @@ function call(op: string, arg?: any, arg2?: any): any {
 function onTimer(): void {
   const kind = S.timerKind;
   S.timer = undefined;
-  if (kind !== 'commit' && kind !== 'erase') return call('timer');
+  if (kind !== 'commit' && kind !== 'erase' && kind !== 'update') return call('timer');
   S.timerKind = '';
   if (kind === 'commit') commit();
-  else erase();
+  else if (kind === 'erase') erase();
+  else useModule(OTA_MODULE, 'otaStart', S, S.air);
 }
 
 /**
@@ -215,8 +220,9 @@ export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?:
   let m = u[mod];
   if (m) return m[fn](a, b, c, d);
   const mods = S.hw.modules;
-  m = u[mod] = mods.load(mod);
-  mods.unload(mod);
+  const name = (mods.prefix || '') + mod;
+  m = u[mod] = mods.load(name);
+  mods.unload(name);
   try {
     return m[fn](a, b, c, d);
   } finally {
@@ -233,10 +239,15 @@ function erase(): void {
 /**
  * After the first login with new credentials (or with an error to clear):
  * makes the record VALID in flash, clears the error and tells the cloud the
- * access point's name. It runs here rather than in the steps: it happens
+ * access point's name. After the first login of a firmware the loader marked
+ * (a new one on trial, or a failed update to report), the update module's
+ * check-in runs first. It runs here rather than in the steps: it happens
  * while the cloud client is up, when RAM is tightest, and needs only the store.
  */
 function commit(): void {
+  const sl = S.hw.system.slot;
+  if (sl && sl.c) useModule(OTA_MODULE, 'otaCheckIn', S);
+  if (!S.fresh && S.lastErr === ERR_NONE) return;
   const res: string = useModule(STORE_MODULE, 'use', S, 'commit');
   S.committed = res === 'saved' || res === 'unchanged';
   if (S.committed) S.cfg = undefined;

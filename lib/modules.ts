@@ -15,3 +15,5 @@ export const CLOUD_MODULE = 'edgent-cloud';
 export const STORE_MODULE = 'edgent-store';
 /** Storage module with the button's gestures (`lib/mode-button.ts`), loaded for each edge and hold stage. */
 export const BUTTON_MODULE = 'edgent-button';
+/** Storage module with the firmware update (`lib/ota.ts`), loaded for each step of an update and for the first login after one. */
+export const OTA_MODULE = 'edgent-ota';

@@ -160,10 +160,31 @@ export interface HttpServer {
   close(): void;
 }
 
-/** HTTP server capability. */
+/** The response of an HTTP GET, as Espruino's client gives it. */
+export interface HttpClientResponse {
+  /** Status code of the answer. */
+  statusCode: number | string;
+  /** Header fields; names as the server sent them. */
+  headers: { [name: string]: string };
+  /** `data`: a body chunk (byte string); `close`: the connection ended (whole body or not). */
+  on(event: 'data' | 'close', fn: (chunk?: string) => void): void;
+}
+/** An HTTP GET in progress. */
+export interface HttpClientRequest {
+  /** `error`: the request failed (`{message}`); `close` follows. */
+  on(event: 'error', fn: (err: { message?: string }) => void): void;
+}
+/** HTTP server capability, and the client of an update's download. */
 export interface HttpPort {
   /** Listens on `port`; `handler` runs for each request. */
   listen(port: number, handler: (req: HttpRequest, res: HttpResponse) => void): HttpServer;
+  /**
+   * Starts a GET of `url` (`https://` only where `NetPort.tls` is set; the
+   * server's certificate must then chain to `ca`, DER bytes, or without it to
+   * the board's default CA); `fn` gets the response once its head is in.
+   * Absent on a board that cannot download.
+   */
+  get?(url: string, fn: (res: HttpClientResponse) => void, ca?: string): HttpClientRequest;
 }
 
 /** Where a UDP datagram came from. */
@@ -228,8 +249,18 @@ export interface FlashPort {
    * write loses it). Returns false, or throws, if the write failed.
    */
   write(name: string, data: string): boolean;
+  /**
+   * With `offset` and `size`: writes `data` at `offset` of a file of `size`
+   * bytes, created (replacing any old one) by the write at offset 0; every
+   * byte is written once (Espruino's `Storage.write`).
+   */
+  write(name: string, data: string, offset: number, size: number): boolean;
   /** Deletes a file (no-op when absent). */
   erase(name: string): void;
+  /** Free and deleted bytes (Storage's `getStats()`: a write that needs the deleted ones compacts first). */
+  stats?(): { freeBytes: number; trashBytes: number };
+  /** CRC-32 of a byte string, e.g. a file just read (Espruino's `E.CRC32`). */
+  crc?(data: string): number;
 }
 
 /** A push button, already debounced and with polarity applied by the driver. */
@@ -262,6 +293,8 @@ export interface SystemPort {
   chipId(): string;
   /** Writes a line to the console. */
   log(line: string): void;
+  /** The running firmware's slot, as the loader left it (lib/slots.ts); absent without the loader (no updates then). */
+  slot?: { p: string; c: number };
 }
 
 /**
@@ -274,6 +307,8 @@ export interface ModulePort {
   load(name: string): any;
   /** Forgets module `name`: its functions are freed once nothing holds them. */
   unload(name: string): void;
+  /** Prefix of the Storage names of the running firmware's own files (its slot: modules, form, CA). @default '' */
+  prefix?: string;
 }
 
 /** Every port, handed to the core in one object. */

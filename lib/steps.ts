@@ -50,8 +50,9 @@ import { CloudOptions, CloudState } from './cloud';
 import type { Device, MachineOptions } from './machine';
 import type { RecordOp } from './record-ops';
 
-export { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './modules';
+export { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, OTA_MODULE, SETUP_MODULE, STEPS_MODULE, STORE_MODULE } from './modules';
 import { BUTTON_MODULE, CLOUD_MODULE, CONFIG_MODULE, STORE_MODULE } from './modules';
+import { OTA_EVENT } from './slots';
 
 /** The access point's own address (the contract's fixed 192.168.4.1/24). */
 export const AP_IP = '192.168.4.1';
@@ -64,6 +65,8 @@ export const REBOOT_DELAY_MS = 1000;
 export const JOIN_TIMEOUT_MS = 50000;
 /** Per-attempt timeout of a cloud connection (connect + login). */
 export const CLOUD_TIMEOUT_MS = 50000;
+/** Wait between Blynk.Air's `ota` command and the update (the reference's 2 s: the event `sys_ota` leaves first). */
+export const OTA_START_DELAY_MS = 2000;
 /** Wait in ERROR before rebooting. */
 export const ERROR_REBOOT_MS = 10000;
 /** While the button is held in ERROR, the reboot is re-checked this often. */
@@ -83,7 +86,8 @@ export type MachineEvent =
   | 'board_info' | 'config' | 'reset' | 'reboot' | 'stations_none' | 'idle'
   | 'timeout' | 'joined' | 'join_failed' | 'static_ip_failed'
   | 'online' | 'token_rejected' | 'cloud_failed' | 'net_lost' | 'cloud_lost'
-  | 'config_start' | 'config_erase' | 'hold_reset' | 'done' | 'fatal';
+  | 'config_start' | 'config_erase' | 'hold_reset' | 'done' | 'fatal'
+  | 'ota' | 'updated' | 'update_failed';
 
 /**
  * A transition target: a state, or `@retry` (next attempt after a backoff, or
@@ -137,10 +141,11 @@ export function transitions(s: State): Row {
     case 'RUNNING':
       return {
         cloud_lost: '@reconnect', net_lost: 'CONNECTING_NET', token_rejected: 'WAIT_CONFIG',
-        config_start: 'WAIT_CONFIG', config_erase: 'RESET_CONFIG', reboot: '@reboot', hold_reset: 'RESET_CONFIG'
+        config_start: 'WAIT_CONFIG', config_erase: 'RESET_CONFIG', reboot: '@reboot', hold_reset: 'RESET_CONFIG',
+        ota: 'OTA_UPGRADE'
       };
     case 'OTA_UPGRADE':
-      return { timeout: 'ERROR', hold_reset: 'RESET_CONFIG' };
+      return { updated: '@reboot', update_failed: 'ERROR', hold_reset: 'RESET_CONFIG', net_lost: '@stay', stations_none: '@stay' };
     case 'RESET_CONFIG':
       return { done: 'WAIT_CONFIG', fatal: 'ERROR' };
     case 'ERROR':
@@ -164,7 +169,7 @@ export function isCloudState(s: State): boolean {
 
 /** True in the states in which the station link is wanted. */
 export function isStationState(s: State): boolean {
-  return s === 'CONNECTING_NET' || isCloudState(s);
+  return s === 'CONNECTING_NET' || s === 'OTA_UPGRADE' || isCloudState(s);
 }
 
 /** Maps a join failure to the finest error code. */
@@ -196,7 +201,7 @@ export function backoff(n: number, seed: number): number {
 
 
 /** What the one timer slot waits for. */
-export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot' | 'commit' | 'erase';
+export type TimerKind = '' | 'attempt' | 'retry' | 'switch' | 'error' | 'reboot' | 'commit' | 'erase' | 'ota' | 'update';
 
 // The device this step works on (set by `run` at each call).
 let S: Device;
@@ -235,10 +240,10 @@ function configMode(on: boolean): void {
   if (!on) {
     if (S.mode) {
       try {
-        hw.modules.load(CONFIG_MODULE).stopConfigMode(S.mode);
+        hw.modules.load((hw.modules.prefix || '') + CONFIG_MODULE).stopConfigMode(S.mode);
       } finally {
         S.mode = undefined;
-        hw.modules.unload(CONFIG_MODULE);
+        hw.modules.unload((hw.modules.prefix || '') + CONFIG_MODULE);
       }
     }
     if (S.ap) hw.wifi().stopAP();
@@ -251,6 +256,13 @@ function configMode(on: boolean): void {
   S.ap = 1;
   S.apEpoch = S.epoch;
   hw.wifi().startAP({ ssid: o.apSsid, password: o.apPassword || '' }, S.h.call.bind(null, 'ap'));
+}
+
+/** Stops an update in progress (its late events are ignored). */
+function dropUpdate(): void {
+  if (!S.ota) return;
+  if (S.ota.t !== undefined) hw.clock.clearTimeout(S.ota.t);
+  S.ota = undefined;
 }
 
 /** Drops the cloud link and the client's state. */
@@ -326,7 +338,7 @@ function enter(s: State): void {
   } else if (s === 'RUNNING') {
     // First login with these credentials: the device commits them once the login's handling is
     // over (lib/machine.ts `commit`; on the board the two would need their RAM at the same time).
-    if (S.fresh || S.lastErr !== ERR_NONE) later('commit', 0);
+    if (S.fresh || S.lastErr !== ERR_NONE || (hw.system.slot && hw.system.slot.c)) later('commit', 0);
   } else if (s === 'RESET_CONFIG') {
     // The device erases the record once this step is over (lib/machine.ts `erase`: the store
     // alone, while the cloud link that was just dropped may still hold its RAM), then reports `erased`.
@@ -334,7 +346,10 @@ function enter(s: State): void {
     S.committed = false;
     S.lastErr = ERR_NONE;
     later('erase', 0);
-  } else if (s === 'ERROR' || s === 'OTA_UPGRADE') {
+  } else if (s === 'OTA_UPGRADE') {
+    // The device runs the update once this step is over (lib/machine.ts), with the update module alone.
+    later('update', 0);
+  } else if (s === 'ERROR') {
     later('error', ERROR_REBOOT_MS);
   }
 }
@@ -369,6 +384,7 @@ function apply(ev: MachineEvent): void {
   if (next === '@reconnect') next = hw.wifi().isJoined() ? 'CONNECTING_CLOUD' : 'CONNECTING_NET';
   const prev = S.state;
   moveOn();
+  dropUpdate();
   S.state = next;
   if (!isConfigState(next)) configMode(false);
   if (!isCloudState(next) || !isCloudState(prev)) dropCloud();
@@ -405,6 +421,7 @@ function stop(): void {
   S.started = false;
   S.rebooting = false;
   moveOn();
+  dropUpdate();
   if (S.undoWifi) S.undoWifi();
   S.undoWifi = undefined;
   configMode(false);
@@ -497,14 +514,16 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       } else if (kind === 'retry') {
         attempt();
       } else if (kind === 'error') {
-        // ERROR and OTA_UPGRADE end after a wait; a button held in ERROR postpones it.
-        if (S.state === 'ERROR' && o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
+        // ERROR ends after a wait; a button held postpones it.
+        if (o.button && o.button.since >= 0) later('error', ERROR_HOLD_RECHECK_MS);
         else dispatch('timeout');
       } else if (kind === 'reboot') {
         stop();
         hw.system.reboot();
       } else if (kind === 'switch') {
         dispatch('timeout');
+      } else if (kind === 'ota') {
+        dispatch('ota');
       }
       return;
     }
@@ -531,13 +550,13 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       if (S.ap !== 1) return;
       if (!err) {
         try {
-          S.mode = hw.modules.load(CONFIG_MODULE).startConfigMode({
+          S.mode = hw.modules.load((hw.modules.prefix || '') + CONFIG_MODULE).startConfigMode({
             hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP, relay: S.h.use
           });
         } catch (x) {
           err = String(x);
         } finally {
-          hw.modules.unload(CONFIG_MODULE);
+          hw.modules.unload((hw.modules.prefix || '') + CONFIG_MODULE);
         }
       }
       if (err) {
@@ -568,6 +587,13 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       } else if (cev.type === 'offline') {
         S.failCode = cloudErrorCode(cev.reason);
         dispatch(S.state === 'RUNNING' ? 'cloud_lost' : 'cloud_failed');
+      } else if (cev.type === 'ota') {
+        // Blynk.Air's update: the event first, the update after a wait (an update already coming is not restarted).
+        if (S.state !== 'RUNNING' || S.timerKind === 'ota') return;
+        S.air = cev.url;
+        S.h.use(CLOUD_MODULE, 'cloudPins', S.cloud, OTA_EVENT, 'OTA started');
+        hw.system.log('OTA requested');
+        later('ota', OTA_START_DELAY_MS);
       } else {
         dispatch(cev.command === 'reboot' ? 'reboot' : cev.command === 'config start' ? 'config_start' : 'config_erase');
       }

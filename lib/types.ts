@@ -140,4 +140,6 @@ export type CloudEvent =
    */
   | { type: 'offline'; reason: string }
   /** A console command from the cloud (`dbg` INTERNAL). */
-  | { type: 'command'; command: 'reboot' | 'config start' | 'config erase' };
+  | { type: 'command'; command: 'reboot' | 'config start' | 'config erase' }
+  /** Blynk.Air's update command (INTERNAL `ota`): the firmware image's URL. */
+  | { type: 'ota'; url: string };
