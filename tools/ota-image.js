@@ -3,13 +3,17 @@
 /**
  * OTA images for Blynk.Air (docs/ota-image.md): the one file per firmware a
  * maker uploads to the Blynk console. A firmware here is several Storage files
- * (its deployment manifest, `dist/<name>.files.json`), so the image is:
+ * (its deployment manifest, `dist/<name>.files.json`): the files of one
+ * firmware slot, its boot code `edgent.boot` first, which the device's loader
+ * (`.bootcde`, the manifest's `bootCode`) picks and runs. An update writes a
+ * slot and never the loader, so the image holds the slot's files alone:
  *   1. the tag Blynk's cloud reads the firmware's identity from, as Blynk's
  *      Edgent firmware embeds it: "blnkinf\0", the pairs mcu, fw-type, build,
  *      blynk as "key\0value\0", one more "\0";
  *   2. the index: "edgota1\0", per file "name\0size\0crc\0" (size in decimal,
- *      CRC-32 as 8 lowercase hex digits), one more "\0"; the boot code first,
- *      as ".bootcde", then the manifest's Storage files in manifest order;
+ *      CRC-32 as 8 lowercase hex digits), one more "\0": the manifest's Storage
+ *      files in manifest order, the boot code "edgent.boot" first; never the
+ *      loader, nor any file Espruino runs at boot (".boot…");
  *   3. the bodies: every file's bytes in index order, nothing after the last.
  * Strings are byte strings (latin1), as the board holds and sends them.
  *
@@ -17,8 +21,9 @@
  * against the length, every CRC) and says what is wrong; `imageFromManifest`
  * makes the image of a manifest, its tag by default what the firmware
  * announces to the cloud (`tagOfFirmware`: the `createEdgent` options in its
- * boot code, and the library version). The build writes `dist/<name>.ota`
- * next to every firmware's manifest this way (rollup.config.mjs).
+ * boot code `edgent.boot`, and the library version). The build writes
+ * `dist/<name>.ota` next to every firmware's manifest this way
+ * (rollup.config.mjs).
  *
  *   node tools/ota-image.js <manifest.files.json> [--mcu VERSION] [--fw-type TYPE]
  *                           [--build TEXT] [--out FILE]
@@ -46,8 +51,13 @@ const TAG_KEYS = /** @type {const} */ ([
 ]);
 /** Start of the index (format version 1). */
 const INDEX_MAGIC = 'edgota1\0';
-/** The Storage file Espruino runs at boot (what E.setBootCode writes). */
-const BOOT_CODE = '.bootcde';
+/** The firmware's boot code in its slot: the image's first file, which the loader runs. */
+const BOOT_CODE = 'edgent.boot';
+/**
+ * Start of the Storage files Espruino runs at boot (`.bootcde`, the loader; `.boot0`…): no image holds
+ * one, so an update can neither replace the loader nor add code that runs before it.
+ */
+const BOOT_PREFIX = '.boot';
 /** Longest Storage file name (Espruino 2v05 and later). */
 const NAME_MAX = 28;
 /** Library version the device announces as `blynk` (lib/cloud.ts BLYNK_LIB_VERSION; a test keeps them equal). */
@@ -102,7 +112,8 @@ function checkTag(tag) {
 }
 
 /**
- * Checks the name of the `i`th file: the first is the boot code, names are 1..28 bytes and unique.
+ * Checks the name of the `i`th file: the first is the boot code, no name is a boot file (".boot…"),
+ * names are 1..28 bytes and unique.
  * @param {unknown} name
  * @param {number} i
  * @param {Set<string>} seen the names before it (`name` is added)
@@ -111,13 +122,15 @@ function checkName(name, i, seen) {
   const n = checkText(name, `file ${i + 1}'s name`, true);
   if (n.length > NAME_MAX) throw new Error(`OTA image: file name ${JSON.stringify(n)} is longer than ${NAME_MAX} bytes (Storage's limit)`);
   if (seen.has(n)) throw new Error(`OTA image: file name ${JSON.stringify(n)} appears twice`);
+  if (n.startsWith(BOOT_PREFIX))
+    throw new Error(`OTA image: file name ${JSON.stringify(n)} is a file Espruino runs at boot (${BOOT_PREFIX}…): an update never writes the loader or boot files`);
   if (i === 0 && n !== BOOT_CODE) throw new Error(`OTA image: the first file must be the boot code ${JSON.stringify(BOOT_CODE)}, not ${JSON.stringify(n)}`);
   seen.add(n);
 }
 
 /**
  * The image of a firmware.
- * @param {Tag & { files: ImageFile[] }} image the tag values and the files, boot code (".bootcde") first
+ * @param {Tag & { files: ImageFile[] }} image the tag values and the slot's files, the boot code ("edgent.boot") first
  * @returns {Buffer}
  */
 function buildImage(image) {
@@ -230,7 +243,7 @@ function hex(crc) {
  * from its built code: the `createEdgent` options, the one object literal with `templateId` and
  * `fwVersion` as strings. `fw-type` is its `fwType`, else the template id; `build` its `build`, else ''
  * (lib/steps.ts); `blynk` the library's version.
- * @param {string} code the boot code
+ * @param {string} code the boot code (`edgent.boot`)
  * @returns {Tag}
  * @throws when the code has no such object, more than one, or one whose value is not a string literal
  */
@@ -259,7 +272,8 @@ function tagOfFirmware(code) {
 }
 
 /**
- * The image of a deployment manifest: its boot code as ".bootcde", then its Storage files.
+ * The image of a deployment manifest: its Storage files (the slot's), "edgent.boot" first, the others in
+ * manifest order; not its `bootCode` (the loader, which no update replaces).
  * @param {string} manifestPath `dist/<name>.files.json`
  * @param {Partial<Tag>} [values] the tag; a value left out is what the firmware announces (`tagOfFirmware`)
  * @returns {Buffer}
@@ -268,8 +282,11 @@ function imageFromManifest(manifestPath, values = {}) {
   const file = path.resolve(manifestPath);
   const manifest = readManifest(file);
   if (!manifest.bootCode) throw new Error(`deployment manifest ${file} has no boot code: an OTA image is a whole firmware`);
+  const boot = manifest.storage[BOOT_CODE];
+  if (boot === undefined)
+    throw new Error(`deployment manifest ${file} has no ${BOOT_CODE}: not a slot firmware (its boot code goes to Storage "${BOOT_CODE}", the loader to "bootCode")`);
   /** @type {Array<[string, string]>} */
-  const entries = [[BOOT_CODE, manifest.bootCode], ...Object.entries(manifest.storage)];
+  const entries = [[BOOT_CODE, boot], ...Object.entries(manifest.storage).filter(([name]) => name !== BOOT_CODE)];
   const source = (/** @type {string} */ f) => path.resolve(path.dirname(file), f);
   const files = entries.map(([name, f]) => {
     if (!fs.existsSync(source(f))) throw new Error(`${source(f)} (Storage ${JSON.stringify(name)}) not found: run npm run build first`);
@@ -281,7 +298,7 @@ function imageFromManifest(manifestPath, values = {}) {
     try {
       announced = tagOfFirmware(files[0].data.toString('latin1'));
     } catch (e) {
-      throw new Error(`${source(manifest.bootCode)}: ${/** @type {Error} */ (e).message}: give mcu, fwType and build (--mcu, --fw-type, --build)`);
+      throw new Error(`${source(boot)} (Storage "${BOOT_CODE}"): ${/** @type {Error} */ (e).message}: give mcu, fwType and build (--mcu, --fw-type, --build)`);
     }
   }
   return buildImage({ ...announced, ...definedOf(values), files });
@@ -341,7 +358,7 @@ function main(argv, io = { out: (s) => process.stdout.write(s), err: (s) => proc
     return EXIT_USAGE;
   }
   if (o.help) {
-    io.out(`${USAGE}\nWrites the Blynk.Air OTA image of a firmware's deployment manifest (docs/ota-image.md); a value not given is what the boot code announces.\n`);
+    io.out(`${USAGE}\nWrites the Blynk.Air OTA image of a firmware's deployment manifest (docs/ota-image.md); a value not given is what the firmware's boot code (${BOOT_CODE}) announces.\n`);
     return EXIT_OK;
   }
   const out = o.out || o.manifest.replace(/(\.files)?\.json$|$/, '.ota');
@@ -361,7 +378,7 @@ function main(argv, io = { out: (s) => process.stdout.write(s), err: (s) => proc
 }
 
 /**
- * Warns about tag values other than what the boot code announces: after the update the device reports
+ * Warns about tag values other than what the boot code (`edgent.boot`, the first file) announces: after the update the device reports
  * its own, and the cloud compares them with the image's.
  * @param {ImageEntry[]} files
  * @param {Buffer} image
