@@ -21,6 +21,7 @@ import { describeUncaught, type Boot } from './boot';
 import { installGlobals } from './globals';
 import { TimerGroup, hostNow, parseMac } from './host';
 import { HttpHost } from './http';
+import { HttpClientHost } from './http-client';
 import { SocketHost } from './net';
 import { PinBank } from './pins';
 import { applyQuirks } from './quirks';
@@ -79,7 +80,8 @@ export class VirtualBoard extends EventEmitter {
     this._sockets = new SocketHost(() => this._wifi.online(), opts.resolve);
     this._wifi = new WifiChip(opts.chip, opts.radio, this._flash, this._mac, () => this._sockets.linkDown());
     const reachable = (): boolean => this._wifi.reachable();
-    this._http = new HttpHost(opts.httpPort, reachable);
+    const client = new HttpClientHost(opts.chip, () => this._wifi.online(), opts.resolve, (fail) => this._sockets.track(fail));
+    this._http = new HttpHost(opts.httpPort, reachable, client);
     this._udp = new UdpHost(opts.dnsPort, reachable);
     const flash = this._flash;
     this.storage = {

@@ -24,10 +24,13 @@
  *   `req` 'close' and `res` 'close' (argument false).
  * New connections are accepted only while the device's soft AP is up or its
  * station has an IP, and a device server listens on that port.
+ *
+ * The module's client half (`get`, `request`) is in http-client.ts.
  */
 import net from 'net';
 import { FIRMWARE_VERSION } from './globals';
 import type { Boot } from './boot';
+import type { HttpClientHost } from './http-client';
 import type { Realm } from './realm';
 
 /** Bytes Espruino moves per socket chunk. */
@@ -40,8 +43,12 @@ interface DeviceServer {
 }
 
 interface ParsedHead {
+  /** Request: the method. (Response: the HTTP version field, `HTTP/1.1`.) */
   method: string;
+  /** Request: the request-target. (Response: the status code, a string.) */
   url: string;
+  /** Response: what follows the second space of the first line (the status message). */
+  rest: string;
   headers: [string, string][];
   headerEnd: number;
 }
@@ -55,6 +62,7 @@ export function parseHttpHead(buf: string): ParsedHead | null {
   const head = buf.substr(0, end + 4);
   let firstSpace = -1;
   let secondSpace = -1;
+  let firstEol = -1;
   let lineNumber = 0;
   let lastLineStart = 0;
   let colonPos = 0;
@@ -69,6 +77,7 @@ export function parseHttpHead(buf: string): ParsedHead | null {
     if (ch === ':' && colonPos < 0) colonPos = i;
     else if (colonPos > 0 && !valueStart && !isWhitespace(ch)) valueStart = i;
     if (ch === '\r') {
+      if (firstEol < 0) firstEol = i;
       if (lineNumber > 0 && colonPos > lastLineStart && valueStart > lastLineStart && lastLineStart < i) {
         headers.push([head.substr(lastLineStart, colonPos - lastLineStart), head.substr(valueStart, i - valueStart)]);
       }
@@ -81,6 +90,7 @@ export function parseHttpHead(buf: string): ParsedHead | null {
   return {
     method: head.substr(0, firstSpace),
     url: head.substr(firstSpace + 1, secondSpace - (firstSpace + 1)),
+    rest: secondSpace < firstEol ? head.substr(secondSpace + 1, firstEol - (secondSpace + 1)) : '',
     headers,
     headerEnd: end + 4,
   };
@@ -313,10 +323,12 @@ export class HttpHost {
   /**
    * @param httpPort host port for device port 80 (0 = ephemeral)
    * @param _reachable true while the device is on a network
+   * @param _client the HTTP client (`get`, `request`; see http-client.ts)
    */
   constructor(
     httpPort: number,
     private readonly _reachable: () => boolean,
+    private readonly _client?: HttpClientHost,
   ) {
     this._listeners.set(80, new HostListener(httpPort, _reachable));
   }
@@ -345,6 +357,7 @@ export class HttpHost {
       }
     });
     return realm.obj({
+      ...(this._client ? this._client.functions(boot) : {}),
       createServer: (handler: unknown) => {
         if (!realm.isFunction(handler)) {
           boot.log(`ERROR: Expecting Callback Function but got ${typeof handler}`);

@@ -74,6 +74,13 @@ export class SocketHost {
     for (const fail of Array.from(this._open)) fail(SOCKET_ERRORS.reset);
   }
 
+  /** Registers another client (the HTTP client) to fail on link loss; returns its unregister function. */
+  track(fail: () => void): () => void {
+    const f = (): void => fail();
+    this._open.add(f);
+    return () => void this._open.delete(f);
+  }
+
   /** The device module (`net` or `tls`) of one boot. */
   module(boot: Boot, secure: boolean): unknown {
     return boot.realm.obj({ connect: (options: unknown, cb: unknown) => this._connect(boot, secure, options, cb) });
