@@ -602,16 +602,36 @@ describe('cloud client', () => {
       assert.equal(toHex(s.written()), '00 00 07 00 02');
     });
 
-    it('logs that OTA is not supported and answers RESPONSE 2', () => {
+    it('hands Blynk.Air\'s ota command on as an ota event with its URL, without answering or logging the URL', () => {
       const { events, logs, cloud } = setup();
       const s = login();
       s.clearWritten();
       s.receive(encode(17, 0x4242, ['ota', 'https://fra1.blynk.cloud/ota?token=secret']));
-      assert.equal(toHex(s.written()), '00 42 42 00 02');
-      assert.ok(logs.some((l) => /OTA is not supported/.test(l)));
+      assert.equal(s.written().length, 0);
+      assert.deepEqual(events[1], { type: 'ota', url: 'https://fra1.blynk.cloud/ota?token=secret' });
       assert.ok(!logs.some((l) => l.includes('secret')));
-      assert.equal(events.length, 1);
       assert.equal(cloud.isOnline(), true);
+    });
+
+    it('answers an ota command without a URL with RESPONSE 2', () => {
+      const { events, logs } = setup();
+      const s = login();
+      s.clearWritten();
+      s.receive(encode(17, 0x4243, ['ota']));
+      assert.equal(toHex(s.written()), '00 42 43 00 02');
+      assert.ok(logs.some((l) => /ota without a URL/.test(l)));
+      assert.equal(events.length, 1);
+    });
+
+    it('sends an event (EVENT_LOG 64, name NUL description) through virtualWrite\'s string form', () => {
+      const { cloud } = setup();
+      const s = login();
+      s.clearWritten();
+      assert.equal(cloud.virtualWrite('sys_ota' as unknown as number, 'OTA started'), true);
+      const w = s.written();
+      assert.equal(w[0], 64);
+      assert.equal(w.subarray(5).toString('latin1'), 'sys_ota\0OTA started');
+      assert.equal((w[3] << 8) | w[4], 'sys_ota\0OTA started'.length);
     });
 
     it('tolerates rtc, utc and meta without answering', () => {

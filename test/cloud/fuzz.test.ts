@@ -75,7 +75,10 @@ function oracle(stream: Buffer): Expected {
       if (f[0] === 'dbg') {
         if (['reboot', 'config start', 'config erase'].includes(f[1])) e.commands.push(f[1]);
         else reply(id, 2);
-      } else if (f[0] === 'ota') reply(id, 2);
+      } else if (f[0] === 'ota') {
+        if (f[1]) e.commands.push('ota ' + f[1]);
+        else reply(id, 2);
+      }
     } else reply(id, 2);
   }
   return e;
@@ -189,9 +192,10 @@ describe('cloud client fuzz', function () {
         assert.deepEqual(replies.map((f: WireFrame) => encodeResponse(f.id, f.len).toString('hex')), want.replies, where + ' replies');
         assert.ok(replies.every((f) => f.type === 0), where + ' only replies written');
         assert.deepEqual(got, want.vws, where + ' vw');
-        const commands = events.filter((e) => e.type === 'command').map((e) => (e as { command: string }).command);
+        const commands = events.filter((e) => e.type === 'command' || e.type === 'ota')
+          .map((e) => (e.type === 'ota' ? 'ota ' + e.url : (e as { command: string }).command));
         assert.deepEqual(commands, want.commands, where + ' commands');
-        const finals = events.filter((e) => e.type !== 'command');
+        const finals = events.filter((e) => e.type !== 'command' && e.type !== 'ota');
         assert.deepEqual(s.lateWrites, [], where + ' no writes after close');
 
         if (want.end === 'protocol' || want.end === 'oversize') {
