@@ -340,8 +340,8 @@ export function otaCheckIn(S: Device): void {
   if (!sl || !sl.c) return;
   const r = record(S);
   if (r.t) S.hw.system.log('OTA: firmware ' + S.o.fwVer + ' confirmed');
-  if (r.w && S.cloud) S.h.use(CLOUD_MODULE, 'cloudPins', S.cloud, OTA_EVENT, 'OTA failed: ' + r.w);
+  // A failure not sent (the link dropped meanwhile) waits for the next login.
+  if (r.w && S.cloud && S.h.use(CLOUD_MODULE, 'cloudPins', S.cloud, OTA_EVENT, 'OTA failed: ' + r.w)) r.w = '';
   r.t = 0;
-  r.w = '';
-  if (keep(S, r)) sl.c = 0;
+  if (keep(S, r) && !r.w) sl.c = 0;
 }

@@ -1,0 +1,142 @@
+/**
+ * Over-the-air updates end to end on the built ESP32 and ESP8266 bundles, on
+ * the simulated board against the simulated cloud's Blynk.Air: a device at
+ * 0.1.0 is shipped 0.2.0 and runs it after its reboot; every broken download
+ * or image leaves it running 0.1.0 and reporting why; a 0.2.0 that throws at
+ * boot is rolled back after three tries; a power cut at any point of the
+ * download or of the switch boots the old firmware or the new one.
+ */
+import { strict as assert } from 'assert';
+import { join } from 'path';
+import { setTimeout as realSleep } from 'timers/promises';
+import { World, world } from './world';
+import { DIST } from '../../sim/device';
+import { releaseImage } from '../../sim/release';
+import { slotRead } from '../../lib/slots';
+import { crc32 } from '../../lib/crc32';
+import type { DownloadFault } from '../../sim/cloud';
+
+for (const chip of ['ESP32', 'ESP8266'] as const) {
+  describe(`Blynk.Air update on the ${chip} bundle`, function () {
+    this.timeout(120000);
+    const manifest = join(DIST, chip === 'ESP32' ? 'esp32.files.json' : 'esp8266.files.json');
+    let w: World;
+    let logs: string[];
+    afterEach(async () => {
+      if (w) await w.close();
+    });
+
+    /** A provisioned device online at 0.1.0: its cloud id. */
+    async function online(): Promise<number> {
+      w = await world({ chip });
+      logs = [];
+      w.dev.on('log', (l: string) => { logs.push(l); if (process.env.OTA_LOG) console.log(l); });
+      const r = await w.phone();
+      await w.until('RUNNING');
+      return (await w.cloudDevice(r.token)).id;
+    }
+
+    function ship(id: number, image: Buffer, fault?: DownloadFault): number {
+      const img = w.cloud.api.uploadImage(image);
+      return w.cloud.api.startShipment({ image: img.id, device: id, fault }).id;
+    }
+
+    /** Runs device time until the shipment's status for `id` is final. */
+    async function settled(sid: number, id: number, maxMs = 300000): Promise<{ status: string; reason?: string }> {
+      const end = Date.now() + maxMs;
+      for (;;) {
+        const s = w.cloud.api.getShipment(sid).devices[id];
+        if (s.status === 'success' || s.status === 'failed') return s;
+        if (Date.now() > end) throw new Error(`shipment still ${s.status}: ${w.dev.states.join(' > ')}`);
+        await w.clock.tickAsync(100);
+      }
+    }
+
+    /** The device's events as the cloud logged them (`name: description`), once `want` is among them or after 4 s of real time (the frame crosses real loopback). */
+    async function events(id: number, want: string): Promise<string[]> {
+      let list: string[] = [];
+      for (let i = 0; i < 200; i++) {
+        list = w.cloud.api.listEvents(id).map((e) => `${e.name}: ${e.description}`);
+        if (list.includes(want)) break;
+        await realSleep(20);
+      }
+      return list;
+    }
+
+    function record() {
+      return slotRead((n) => w.dev.board.storage.read(n), crc32);
+    }
+
+    it('0.1.0 → 0.2.0 → 0.3.0: each runs after its reboot, the cloud sees each shipment succeed, the credentials stay', async () => {
+      const id = await online();
+      const before = w.dev.storedConfig();
+      let mark = w.dev.states.length;
+      let sid = ship(id, releaseImage(manifest, { fwVersion: '0.2.0' }));
+      assert.equal((await settled(sid, id)).status, 'success');
+      await w.until('RUNNING');
+      assert.deepEqual(w.dev.states.slice(mark), ['OTA_UPGRADE', 'CONNECTING_NET', 'CONNECTING_CLOUD', 'RUNNING']);
+      assert.equal(w.cloud.api.getDevice(id).info.mcu, '0.2.0');
+      assert.ok(w.dev.board.storage.read('~edgent.boot'), 'written into slot 1');
+      assert.deepEqual({ a: record().a, t: record().t, w: record().w }, { a: 1, t: 0, w: '' }, 'slot 1, confirmed');
+      assert.ok(logs.some((l) => l === 'OTA: firmware 0.2.0 confirmed'), logs.join('\n'));
+      const started = await events(id, 'sys_ota: OTA started');
+      assert.ok(started.includes('sys_ota: OTA started'), started.join('\n'));
+      assert.deepEqual(w.dev.storedConfig(), before);
+      assert.ok(!logs.some((l) => /Uncaught|OTA failed/.test(l)), logs.join('\n'));
+
+      mark = w.dev.states.length;
+      sid = ship(id, releaseImage(manifest, { fwVersion: '0.3.0' }));
+      assert.equal((await settled(sid, id)).status, 'success');
+      await w.until('RUNNING');
+      assert.equal(w.cloud.api.getDevice(id).info.mcu, '0.3.0');
+      assert.equal(record().a, 0, 'back in slot 0');
+      assert.ok(!w.dev.states.slice(mark).includes('WAIT_CONFIG'));
+    });
+
+    const broken: Array<[string, { fault?: DownloadFault; image?: (img: Buffer) => Buffer; edit?: (n: string, d: Buffer) => Buffer }, RegExp]> = [
+      ['an MD5 that does not match', { fault: { type: 'ota-bad-md5' } }, /^bad MD5$/],
+      ['a body cut short', { fault: { type: 'ota-short' } }, /^short download: \d+ of \d+ bytes$/],
+      ['a 404', { fault: { type: 'ota-404' } }, /^HTTP 404$/],
+      ['no Content-Length', { fault: { type: 'ota-no-length' } }, /^no Content-Length$/],
+      ['the cloud gone mid-download', { fault: { type: 'ota-drop', after: 20000 } }, /^short download: 20000 of \d+ bytes$/],
+      ['an image for another product', {
+        edit: (n, d) => (n === 'edgent.boot' ? Buffer.from(d.toString('latin1').replace(/templateId:"[^"]*"/, 'templateId:"TMPLother0001"'), 'latin1') : d)
+      }, /^wrong fw-type TMPLother0001$/],
+      ['a file damaged in the image', { image: (img) => { img[img.length - 10] ^= 0xff; return img; } }, /^CRC mismatch: edgent\.ca$/],
+    ];
+    for (const [what, how, why] of broken) {
+      it(`${what}: ERROR, the reboot runs 0.1.0 again, and the cloud is told why`, async () => {
+        const id = await online();
+        const mark = w.dev.states.length;
+        let image = releaseImage(manifest, { fwVersion: '0.2.0', edit: how.edit });
+        if (how.image) image = how.image(image);
+        const sid = ship(id, image, how.fault);
+        const s = await settled(sid, id);
+        assert.equal(s.status, 'failed');
+        await w.until('RUNNING');
+        const failed = logs.find((l) => l.startsWith('OTA failed: '));
+        assert.ok(failed && why.test(failed.substr(12)), logs.join('\n'));
+        assert.deepEqual(w.dev.states.slice(mark, mark + 2), ['OTA_UPGRADE', 'ERROR']);
+        assert.equal(w.cloud.api.getDevice(id).info.mcu, '0.1.0');
+        assert.equal(record().a, 0);
+        const told = await events(id, 'sys_ota: ' + failed);
+        assert.ok(told.includes('sys_ota: ' + failed), told.join('\n'));
+        assert.equal(record().w, '', 'reported once');
+        assert.ok(!logs.some((l) => /Uncaught/.test(l)), logs.join('\n'));
+      });
+    }
+
+    it('a 0.2.0 that throws at boot is rolled back after three tries, and the cloud is told', async () => {
+      const id = await online();
+      const sid = ship(id, releaseImage(manifest, { fwVersion: '0.2.0', crash: true }));
+      const s = await settled(sid, id);
+      assert.equal(s.status, 'failed');
+      await w.until('RUNNING');
+      assert.equal(w.cloud.api.getDevice(id).info.mcu, '0.1.0');
+      assert.equal(logs.filter((l) => /boot failed: Error: release 0\.2\.0 fails at boot/.test(l)).length, 3, logs.join('\n'));
+      assert.deepEqual({ a: record().a, t: record().t }, { a: 0, t: 0 });
+      const told = await events(id, 'sys_ota: OTA failed: rolled back after 3 boots');
+      assert.ok(told.includes('sys_ota: OTA failed: rolled back after 3 boots'), told.join('\n'));
+    });
+  });
+}
