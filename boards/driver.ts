@@ -69,8 +69,6 @@ let chip = '';
 let buttonPin: Pin = 0 as unknown as Pin;
 let activeLow = false;
 let led: LedSpec | null = null;
-/** The running slot's Storage-name prefix (lib/slots.ts; '' without the loader). */
-let P = '';
 
 function onLost(d: { reason?: string }): void {
   if (!radio.joined) return;
@@ -109,11 +107,12 @@ function hook(f?: string): void {
   radio.wifi[f]('sta_left', onLeft);
 }
 
-// The Wi-Fi port module is loaded from Storage for each use (and freed once the caller is done with it).
+// The Wi-Fi port module is loaded from Storage for each use (and freed once the caller is done with it),
+// from the running firmware's slot (lib/slots.ts: the loader leaves `$slot`).
 
 function wifiPort(): WifiPort {
-  const m = require(P + WIFI_MODULE);
-  Modules.removeCached(P + WIFI_MODULE);
+  const m = require((global.$slot ? global.$slot.p : '') + WIFI_MODULE);
+  Modules.removeCached((global.$slot ? global.$slot.p : '') + WIFI_MODULE);
   return m.port(radio);
 }
 
@@ -121,8 +120,8 @@ function wifiPort(): WifiPort {
 function radioAnswer(what: string, n: number, a?: unknown): void {
   // No variable holds the module: once `answer` has returned it is garbage, and what the core does
   // next (a scan reply, the steps of a join) has its RAM.
-  const d: Answer | undefined = require(P + WIFI_MODULE).answer(radio, what, n, a);
-  Modules.removeCached(P + WIFI_MODULE);
+  const d: Answer | undefined = require((global.$slot ? global.$slot.p : '') + WIFI_MODULE).answer(radio, what, n, a);
+  Modules.removeCached((global.$slot ? global.$slot.p : '') + WIFI_MODULE);
   if (d) d[0](d[1]);
 }
 
@@ -149,7 +148,7 @@ function open(this: unknown, a: any, b: any, c?: any): any {
   if (this === netPort) {
     const opts: { host: string; port: number; ca?: string } = { host: a.host, port: a.port };
     if (a.tls && a.ca !== false) {
-      opts.ca = a.ca || require('Storage').read(P + CA_FILE);
+      opts.ca = a.ca || require('Storage').read((global.$slot ? global.$slot.p : '') + CA_FILE);
       if (!opts.ca) throw new Error('tls: no CA file');
     }
     const s = require(a.tls ? 'tls' : 'net').connect(opts, b);
@@ -163,7 +162,7 @@ function open(this: unknown, a: any, b: any, c?: any): any {
       let u: any = a;
       if (a.indexOf('https:') === 0) {
         u = url.parse(a);
-        u.ca = c || require('Storage').read(P + CA_FILE);
+        u.ca = c || require('Storage').read((global.$slot ? global.$slot.p : '') + CA_FILE);
         if (!u.ca) throw new Error('tls: no CA file');
       }
       return require('http').get(u, b);
@@ -246,8 +245,6 @@ function chipId(): string {
 /** Builds every port for a board profile. Call once, at boot. */
 export function createBoard(profile: BoardProfile): Hardware {
   const storage = require('Storage');
-  const slot = global.$slot;
-  P = slot ? slot.p : '';
   chip = profile.chip;
   radio.wifi = require('Wifi');
   netPort.tls = chip === 'ESP32';
@@ -266,12 +263,12 @@ export function createBoard(profile: BoardProfile): Hardware {
     http: httpPort,
     udp: udpPort,
     net: netPort,
-    // Reads are memory-mapped strings straight from flash: no copy in RAM.
-    // Espruino's Storage as it is (the config store catches a write that throws).
-    flash: { read: storage.read, write: storage.write, erase: storage.erase, stats: storage.getStats, crc: E.CRC32 },
-    system: { board: chip, reboot: chip === 'ESP32' ? ESP32!.reboot : require('ESP8266').reboot, chipId: chipId, log: console.log, slot: slot },
+    // Espruino's Storage module is the flash port as it is: read, write, erase, getStats. Reads are
+    // memory-mapped strings straight from flash (no copy in RAM); the config store catches a write that throws.
+    flash: storage,
+    system: { board: chip, reboot: chip === 'ESP32' ? ESP32!.reboot : require('ESP8266').reboot, chipId: chipId, log: console.log, slot: global.$slot, crc: E.CRC32 },
     // Storage modules: require() finds them in flash; removeCached lets their functions be freed.
-    modules: { load: require, unload: Modules.removeCached, prefix: P },
+    modules: { load: require, unload: Modules.removeCached },
     button: profile.button ? buttonPort : undefined,
     led: profile.led ? ledPort : undefined
   };

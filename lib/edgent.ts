@@ -94,9 +94,9 @@ export function createEdgent(opts: EdgentOptions, hw: Hardware): Edgent {
   const mods = hw.modules;
   let mo: MachineOptions;
   try {
-    mo = mods.load((mods.prefix || '') + SETUP_MODULE).setup(opts, hw);
+    mo = mods.load((hw.system.slot ? hw.system.slot.p : '') + SETUP_MODULE).setup(opts, hw);
   } finally {
-    mods.unload((mods.prefix || '') + SETUP_MODULE);
+    mods.unload((hw.system.slot ? hw.system.slot.p : '') + SETUP_MODULE);
   }
   const indicator = createIndicator({ led: hw.led, clock: hw.clock });
   mo.indicator = indicator;

@@ -220,7 +220,8 @@ export function useModule(mod: string, fn: string, a?: unknown, b?: unknown, c?:
   let m = u[mod];
   if (m) return m[fn](a, b, c, d);
   const mods = S.hw.modules;
-  const name = (mods.prefix || '') + mod;
+  const sl = S.hw.system.slot;
+  const name = (sl ? sl.p : '') + mod;
   m = u[mod] = mods.load(name);
   mods.unload(name);
   try {

@@ -143,13 +143,13 @@ export function imageHead(b: string): ImageHead | string | null {
 
 /** The slot record through the board's flash. */
 function record(S: Device): SlotRecord {
-  return slotRead(S.hw.flash.read, S.hw.flash.crc || crc32);
+  return slotRead(S.hw.flash.read, S.hw.system.crc || crc32);
 }
 
 function keep(S: Device, r: SlotRecord): boolean {
   const fl = S.hw.flash;
   try {
-    return slotWrite(fl.write, fl.crc || crc32, r);
+    return slotWrite(fl.write, S.hw.system.crc || crc32, r);
   } catch (e) {
     return false;
   }
@@ -208,7 +208,7 @@ function body(S: Device, K: OtaState, d: string): boolean {
     d = d.substr(take);
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
-      if (hex8((fl.crc || crc32)(fl.read(name) || '')) !== f.c) {
+      if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) {
         done(S, 'CRC mismatch: ' + f.n);
         return false;
       }
@@ -242,8 +242,8 @@ function head(S: Device, K: OtaState, d: string): void {
     if (old) have += STORAGE_FILE_OVERHEAD + ((old.length + 3) & ~3);
   }
   if (total !== K.len) return done(S, 'bad image: its files add up to ' + total + ' bytes, the download to ' + K.len);
-  if (fl.stats) {
-    const st = fl.stats();
+  if (fl.getStats) {
+    const st = fl.getStats();
     have += st.freeBytes + st.trashBytes;
     if (need > have) return done(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
   }
@@ -264,7 +264,7 @@ export function otaStart(S: Device, url: string): void {
   const hw = S.hw;
   const sl = hw.system.slot;
   if (!sl) return done(S, 'no slot loader in this firmware');
-  if (!hw.http.get || !hw.flash.stats) return done(S, 'this board cannot download');
+  if (!hw.http.get || !hw.flash.getStats) return done(S, 'this board cannot download');
   if (!hw.net.tls && url.substr(0, 8) === 'https://') url = 'http://' + url.substr(8);
   const K: OtaState = S.ota = {
     n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', b: '', i: 0, o: 0, v: ''

@@ -94,14 +94,14 @@ export const FALLBACK_FORM =
 /** Options of `startPortal`: the config-mode options object of the core fits as it is. */
 export interface PortalOptions {
   /** The ports the portal uses: HTTP server, timers, the form file (read only), scans, the log. */
-  hw: { http: HttpPort; clock: ClockPort; flash: FlashPort; wifi: () => WifiPort; system: { log(line: string): void }; modules?: { prefix?: string } };
+  hw: { http: HttpPort; clock: ClockPort; flash: FlashPort; wifi: () => WifiPort; system: { log(line: string): void; slot?: { p: string } } };
   /** Values for `/board_info.json`, read at each request. */
   info(): BoardInfo;
   /** Receives the portal's requests to the state machine; called after the reply. */
   send(req: PortalRequest): void;
   /** Redirect OS connectivity probes to the form. @default false */
   captive?: boolean;
-  /** Storage file holding the HTML form. @default FORM_FILE, with the running slot's prefix (`ModulePort.prefix`) */
+  /** Storage file holding the HTML form. @default FORM_FILE, with the running slot's prefix (`SystemPort.slot`) */
   formFile?: string;
   /** TCP port. @default 80 */
   port?: number;
@@ -196,7 +196,7 @@ function reply(res: HttpResponse, status: number, text?: string): void {
     try {
       do {
         again = false;
-        const next = text === undefined ? o.hw.flash.read(o.formFile || ((o.hw.modules && o.hw.modules.prefix) || '') + FORM_FILE, off, FORM_CHUNK_BYTES) : text.substring(off, off + FORM_CHUNK_BYTES);
+        const next = text === undefined ? o.hw.flash.read(o.formFile || (o.hw.system.slot ? o.hw.system.slot.p : '') + FORM_FILE, off, FORM_CHUNK_BYTES) : text.substring(off, off + FORM_CHUNK_BYTES);
         const more = typeof next === 'string' && next.length > 0;
         if (!headed) {
           if (!more) {

@@ -258,9 +258,7 @@ export interface FlashPort {
   /** Deletes a file (no-op when absent). */
   erase(name: string): void;
   /** Free and deleted bytes (Storage's `getStats()`: a write that needs the deleted ones compacts first). */
-  stats?(): { freeBytes: number; trashBytes: number };
-  /** CRC-32 of a byte string, e.g. a file just read (Espruino's `E.CRC32`). */
-  crc?(data: string): number;
+  getStats?(): { freeBytes: number; trashBytes: number };
 }
 
 /** A push button, already debounced and with polarity applied by the driver. */
@@ -293,8 +291,15 @@ export interface SystemPort {
   chipId(): string;
   /** Writes a line to the console. */
   log(line: string): void;
-  /** The running firmware's slot, as the loader left it (lib/slots.ts); absent without the loader (no updates then). */
+  /**
+   * The running firmware's slot, as the loader left it (lib/slots.ts): `p`
+   * prefixes the Storage names of the firmware's own files (modules, form,
+   * CA). Absent without the loader: the names have no prefix, and there are
+   * no updates.
+   */
   slot?: { p: string; c: number };
+  /** CRC-32 of a byte string, e.g. a file just read (Espruino's `E.CRC32`). @default lib/crc32.ts */
+  crc?(data: string): number;
 }
 
 /**
@@ -307,8 +312,6 @@ export interface ModulePort {
   load(name: string): any;
   /** Forgets module `name`: its functions are freed once nothing holds them. */
   unload(name: string): void;
-  /** Prefix of the Storage names of the running firmware's own files (its slot: modules, form, CA). @default '' */
-  prefix?: string;
 }
 
 /** Every port, handed to the core in one object. */

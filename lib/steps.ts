@@ -240,10 +240,10 @@ function configMode(on: boolean): void {
   if (!on) {
     if (S.mode) {
       try {
-        hw.modules.load((hw.modules.prefix || '') + CONFIG_MODULE).stopConfigMode(S.mode);
+        hw.modules.load((hw.system.slot ? hw.system.slot.p : '') + CONFIG_MODULE).stopConfigMode(S.mode);
       } finally {
         S.mode = undefined;
-        hw.modules.unload((hw.modules.prefix || '') + CONFIG_MODULE);
+        hw.modules.unload((hw.system.slot ? hw.system.slot.p : '') + CONFIG_MODULE);
       }
     }
     if (S.ap) hw.wifi().stopAP();
@@ -550,13 +550,13 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       if (S.ap !== 1) return;
       if (!err) {
         try {
-          S.mode = hw.modules.load((hw.modules.prefix || '') + CONFIG_MODULE).startConfigMode({
+          S.mode = hw.modules.load((hw.system.slot ? hw.system.slot.p : '') + CONFIG_MODULE).startConfigMode({
             hw: hw, info: S.h.info, send: S.h.portal, captive: !!o.captive, apIp: AP_IP, relay: S.h.use
           });
         } catch (x) {
           err = String(x);
         } finally {
-          hw.modules.unload((hw.modules.prefix || '') + CONFIG_MODULE);
+          hw.modules.unload((hw.system.slot ? hw.system.slot.p : '') + CONFIG_MODULE);
         }
       }
       if (err) {

@@ -88,6 +88,7 @@ export class VirtualBoard extends EventEmitter {
       read: (name) => flash.read(name),
       write: (name, data) => void flash.write(name, typeof data === 'string' ? deviceBytes(data) : data, 0, 0, false),
       list: () => flash.list(),
+      written: () => flash.written,
       erase: (name) => flash.erase(name, false),
       setBootCode: (code) => {
         flash.erase('.bootcde', false);

@@ -65,6 +65,8 @@ export class FlashImage {
   private _trashCount = 0;
   private _sectors: Record<string, string> = {};
   private _budget: number | null = null;
+  /** Device-initiated flash bytes written since this image was opened (what a power cut counts). */
+  written = 0;
   private _onCut: (() => void) | null = null;
 
   /** Loads `file` if it exists (it must be an image of the same chip). */
@@ -202,6 +204,7 @@ export class FlashImage {
    * unless complete. Persists, and cuts power when the budget runs out.
    */
   private _spend(want: number, counted: boolean, atomic: boolean, apply: (n: number) => void): void {
+    if (counted) this.written += want;
     if (!counted || this._budget === null || this._budget > want) {
       if (counted && this._budget !== null) this._budget -= want;
       apply(want);

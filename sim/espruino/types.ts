@@ -63,6 +63,8 @@ export interface HostStorage {
   list(): string[];
   /** Deletes a file. */
   erase(name: string): void;
+  /** Flash bytes the device has written since power-up of this image (data, headers, delete marks: what `cutPowerAfterFlashBytes` counts). */
+  written(): number;
 }
 
 /** Payload of the board's 'pin' event. */

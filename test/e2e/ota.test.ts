@@ -126,6 +126,51 @@ for (const chip of ['ESP32', 'ESP8266'] as const) {
       });
     }
 
+    describe('power cut during the update', () => {
+      /** Flash bytes an update writes, from OTA_UPGRADE to the switch to the new slot (measured on a first, uncut update). */
+      let total = 0;
+      before(async () => {
+        const id = await online();
+        await w.cloud.api.startShipment({ image: w.cloud.api.uploadImage(releaseImage(manifest, { fwVersion: '0.2.0' })).id, device: id });
+        await w.until('OTA_UPGRADE');
+        const from = w.dev.board.storage.written();
+        while (!logs.some((l) => / written, rebooting into it$/.test(l))) await w.clock.tickAsync(20);
+        total = w.dev.board.storage.written() - from;
+        await w.close();
+      });
+      // Across the download (the first file, a file boundary, the middle, the last file), then every byte of the switch.
+      const points = (): number[] => {
+        const spread = [0, 1, 100, 8000, Math.floor(total / 2), total - 3000];
+        const last: number[] = [];
+        for (let n = total - 40; n <= total; n++) last.push(n);
+        return spread.concat(last);
+      };
+      it('boots 0.1.0 or 0.2.0 after a cut at any of these flash bytes, never neither, and the cloud still shows it online', async function () {
+        this.timeout(600000);
+        assert.ok(total > 50000, String(total));
+        const seen = new Set<string>();
+        for (const n of points()) {
+          const id = await online();
+          await w.cloud.api.startShipment({ image: w.cloud.api.uploadImage(releaseImage(manifest, { fwVersion: '0.2.0' })).id, device: id });
+          await w.until('OTA_UPGRADE');
+          w.dev.board.cutPowerAfterFlashBytes(n);
+          let off = false;
+          w.dev.board.once('off', () => { off = true; });
+          for (let i = 0; i < 4000 && !off; i++) await w.clock.tickAsync(20);
+          assert.ok(off, `cut at ${n} of ${total}: the power went off`);
+          w.dev.board.boot();
+          await w.until('RUNNING');
+          const mcu = w.cloud.api.getDevice(id).info.mcu;
+          seen.add(mcu);
+          assert.ok(mcu === '0.1.0' || mcu === '0.2.0', `cut at ${n}: ${mcu}`);
+          assert.equal(record().a, mcu === '0.2.0' ? 1 : 0, `cut at ${n}`);
+          assert.ok(!logs.some((l) => /Uncaught|boot failed/.test(l)), `cut at ${n}:\n` + logs.join('\n'));
+          await w.close();
+        }
+        assert.deepEqual([...seen].sort(), ['0.1.0', '0.2.0'], 'cuts before and after the switch');
+      });
+    });
+
     it('a 0.2.0 that throws at boot is rolled back after three tries, and the cloud is told', async () => {
       const id = await online();
       const sid = ship(id, releaseImage(manifest, { fwVersion: '0.2.0', crash: true }));
