@@ -45,7 +45,7 @@ export const STORAGE_FILE_OVERHEAD = 32;
 /** The tag and the index must end within this many bytes of the image's start. */
 export const MAX_HEAD_BYTES = 2048;
 
-/** One file of an image's index. */
+/** One file of an image's index (`entry`). */
 export interface ImageFile {
   /** Storage name, without a slot prefix. */
   n: string;
@@ -53,6 +53,8 @@ export interface ImageFile {
   s: number;
   /** CRC-32, 8 lowercase hex digits. */
   c: string;
+  /** Where the next entry starts in the index text. */
+  r: number;
 }
 
 /** The tag and index at the start of an image (`imageHead`). */
@@ -61,8 +63,15 @@ export interface ImageHead {
   v: string;
   /** Firmware type (`fw-type`). */
   ty: string;
-  /** The files, in index order. */
-  f: ImageFile[];
+  /**
+   * The index as text, `name\0size\0crc\0` per file, checked (`entry`
+   * reads one file of it): on the board a list of objects would cost RAM
+   * per file for the whole download.
+   */
+  x: string;
+  /** Number of files, and the bytes of their bodies. */
+  k: number;
+  sum: number;
   /** Bytes of the tag and index: the bodies start here. */
   end: number;
 }
@@ -83,9 +92,8 @@ export interface OtaState {
   h?: Md5State;
   /** Head bytes received while the index is incomplete. */
   b: string;
-  /** The index, once read; the file being written and the bytes of it written. */
-  f?: ImageFile[];
-  i: number;
+  /** The index entries (`ImageHead.x`) of the files not complete yet, once the head is read: the first is being written, `o` bytes of it so far. */
+  f?: string;
   o: number;
   /** Version coming. */
   v: string;
@@ -98,47 +106,71 @@ function hex8(x: number): string {
 
 /**
  * Reads the tag and the index from the first bytes of an image: the head, an
- * error text, or null while more bytes are needed.
+ * error text, or null while more bytes are needed. Fields are taken one at a
+ * time from `b` (the first bytes also hold the start of the bodies).
  */
 export function imageHead(b: string): ImageHead | string | null {
-  const f = b.split('\0');
-  // Fields ended by a NUL: the last element is not one yet.
-  const n = f.length - 1;
-  if (n < 1) return b.length > 7 && b.substr(0, 8) !== 'blnkinf\0' ? 'bad tag magic' : null;
-  if (f[0] !== 'blnkinf') return 'bad tag magic';
-  let i = 1;
+  let e = b.indexOf('\0');
+  if (e < 0) return b.length > 7 ? 'bad tag magic' : null;
+  if (b.substr(0, e) !== 'blnkinf') return 'bad tag magic';
+  let i = e + 1;
   let keys = '';
   const tag: { [k: string]: string } = {};
   for (;;) {
-    if (i >= n) return null;
-    const k = f[i++];
+    e = b.indexOf('\0', i);
+    if (e < 0) return null;
+    const k = b.substring(i, e);
+    i = e + 1;
     if (!k) break;
-    if (i >= n) return null;
+    e = b.indexOf('\0', i);
+    if (e < 0) return null;
     keys += k + ',';
-    tag[k] = f[i++];
+    if (keys.length > 24) return 'bad tag';
+    tag[k] = b.substring(i, e);
+    i = e + 1;
   }
   if (keys !== 'mcu,fw-type,build,blynk,' || !tag.mcu || !tag['fw-type']) return 'bad tag';
-  if (i >= n) return null;
-  if (f[i++] !== 'edgota1') return 'bad index magic';
-  const files: ImageFile[] = [];
-  const seen: { [k: string]: number } = {};
-  for (;;) {
-    if (i >= n) return null;
-    const name = f[i++];
-    if (!name) break;
-    if (i + 1 >= n) return null;
-    const size = f[i++];
-    const crc = f[i++];
+  e = b.indexOf('\0', i);
+  if (e < 0) return null;
+  if (b.substring(i, e) !== 'edgota1') return 'bad index magic';
+  const from = e + 1;
+  let names = '\0';
+  let k = 0;
+  let sum = 0;
+  for (i = from; ;) {
+    if (b.indexOf('\0', i) === i) break;
+    const f = entry(b, i);
+    if (!f) return null;
+    if (typeof f === 'string') return f;
     // A slot's own files only: never a boot file, the slot record, the config record or the other slot's names.
-    if (name.length > 27 || name.charAt(0) === '.' || name.charAt(0) === '~' || name.substr(0, 10) === 'edgent.ota' ||
-      name.substr(0, 10) === 'edgent.cfg' || seen[name]) return 'bad file name ' + name;
-    seen[name] = 1;
-    if (String(parseInt(size, 10)) !== size || !(+size > 0)) return 'bad size';
-    if (hex8(parseInt(crc, 16)) !== crc) return 'bad CRC';
-    files.push({ n: name, s: +size, c: crc });
+    // Espruino's indexOf also matches where the text ends part-way through the pattern: a hit must fit.
+    const seen = names.indexOf('\0' + f.n + '\0');
+    if (f.n.length > 27 || f.n.charAt(0) === '.' || f.n.charAt(0) === '~' || f.n.substr(0, 10) === 'edgent.ota' ||
+      f.n.substr(0, 10) === 'edgent.cfg' || (seen >= 0 && seen + f.n.length + 2 <= names.length)) return 'bad file name ' + f.n;
+    if (!k && f.n !== BOOT_FILE) return 'first file is not ' + BOOT_FILE;
+    names += f.n + '\0';
+    k++;
+    sum += f.s;
+    i = f.r;
   }
-  if (!files.length || files[0].n !== BOOT_FILE) return 'first file is not ' + BOOT_FILE;
-  return { v: tag.mcu, ty: tag['fw-type'], f: files, end: f.slice(0, i).join('\0').length + 1 };
+  if (!k) return 'first file is not ' + BOOT_FILE;
+  return { v: tag.mcu, ty: tag['fw-type'], x: b.substring(from, i), k: k, sum: sum, end: i + 1 };
+}
+
+/**
+ * The entry of index text `x` at `i`: the file, an error text, or null when
+ * the entry is not complete in `x`.
+ */
+export function entry(x: string, i: number): ImageFile | string | null {
+  const s = x.indexOf('\0', i) + 1;
+  const c = s ? x.indexOf('\0', s) + 1 : 0;
+  const e = c ? x.indexOf('\0', c) : -1;
+  if (e < 0) return null;
+  const size = x.substring(s, c - 1);
+  const crc = x.substring(c, e);
+  if (String(parseInt(size, 10)) !== size || !(+size > 0)) return 'bad size';
+  if (hex8(parseInt(crc, 16)) !== crc) return 'bad CRC';
+  return { n: x.substring(i, s - 1), s: +size, c: crc, r: e + 1 };
 }
 
 /** The slot record through the board's flash. */
@@ -183,15 +215,12 @@ function header(res: HttpClientResponse, name: string): string | undefined {
   return undefined;
 }
 
-/** Stores the body bytes `d` of download `K`; true when they were taken. */
-function body(S: Device, K: OtaState, d: string): boolean {
+/** Stores the body bytes `d` of download `K`. */
+function body(S: Device, K: OtaState, d: string): void {
   const fl = S.hw.flash;
   while (d.length) {
-    const f = (K.f as ImageFile[])[K.i];
-    if (!f) {
-      done(S, 'trailing bytes');
-      return false;
-    }
+    if (!K.f) return done(S, 'trailing bytes');
+    const f = entry(K.f, 0) as ImageFile;
     const take = f.s - K.o < d.length ? f.s - K.o : d.length;
     const name = K.p + f.n;
     let ok: boolean;
@@ -200,59 +229,52 @@ function body(S: Device, K: OtaState, d: string): boolean {
     } catch (e) {
       ok = false;
     }
-    if (!ok) {
-      done(S, 'flash write failed: ' + name);
-      return false;
-    }
+    if (!ok) return done(S, 'flash write failed: ' + name);
     K.o += take;
     d = d.substr(take);
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
-      if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) {
-        done(S, 'CRC mismatch: ' + f.n);
-        return false;
-      }
-      K.i++;
+      if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
+      K.f = K.f.substr(f.r);
       K.o = 0;
     }
   }
-  return true;
 }
 
 /** The first bytes of download `K` with the head still incomplete: reads and checks it once it is in. */
 function head(S: Device, K: OtaState, d: string): void {
-  K.b += d;
-  const r = imageHead(K.b);
+  const b = K.b ? K.b + d : d;
+  const r = imageHead(b);
   if (r === null) {
-    if (K.b.length > MAX_HEAD_BYTES) done(S, 'bad image: no index in the first ' + MAX_HEAD_BYTES + ' bytes');
+    if (b.length > MAX_HEAD_BYTES) return done(S, 'bad image: no index in the first ' + MAX_HEAD_BYTES + ' bytes');
+    K.b = b;
     return;
   }
+  K.b = '';
   if (typeof r === 'string') return done(S, 'bad image: ' + r);
   const o = S.o;
   if (r.ty !== (o.fwType || o.templateId)) return done(S, 'wrong fw-type ' + r.ty);
-  let total = r.end;
-  let need = 0;
-  let have = 0;
+  if (r.end + r.sum !== K.len) return done(S, 'bad image: its files add up to ' + (r.end + r.sum) + ' bytes, the download to ' + K.len);
   const fl = S.hw.flash;
-  for (let i = 0; i < r.f.length; i++) {
-    const f = r.f[i];
-    total += f.s;
-    need += STORAGE_FILE_OVERHEAD + ((f.s + 3) & ~3);
-    const old = fl.read(K.p + f.n);
-    if (old) have += STORAGE_FILE_OVERHEAD + ((old.length + 3) & ~3);
-  }
-  if (total !== K.len) return done(S, 'bad image: its files add up to ' + total + ' bytes, the download to ' + K.len);
   if (fl.getStats) {
+    // Storage's header per file and its 4-byte alignment; what the update replaces is freed as it goes.
+    let need = 0;
+    let have = 0;
+    for (let i = 0; i < r.x.length; ) {
+      const f = entry(r.x, i) as ImageFile;
+      need += STORAGE_FILE_OVERHEAD + ((f.s + 3) & ~3);
+      const old = fl.read(K.p + f.n);
+      if (old) have += STORAGE_FILE_OVERHEAD + ((old.length + 3) & ~3);
+      i = f.r;
+    }
     const st = fl.getStats();
     have += st.freeBytes + st.trashBytes;
     if (need > have) return done(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
   }
-  K.f = r.f;
+  K.f = r.x;
   K.v = r.v;
-  d = K.b.substr(r.end);
-  K.b = '';
-  S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + r.v + ', ' + r.f.length + ' files, ' + K.len + ' bytes');
-  body(S, K, d);
+  S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + r.v + ', ' + r.k + ' files, ' + K.len + ' bytes');
+  body(S, K, b.substr(r.end));
 }
 
 /**
@@ -267,7 +289,7 @@ export function otaStart(S: Device, url: string): void {
   if (!hw.http.get || !hw.flash.getStats) return done(S, 'this board cannot download');
   if (!hw.net.tls && url.substr(0, 8) === 'https://') url = 'http://' + url.substr(8);
   const K: OtaState = S.ota = {
-    n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', b: '', i: 0, o: 0, v: ''
+    n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', b: '', o: 0, v: ''
   };
   const o = S.o;
   const ca = typeof o.tlsCa === 'string' ? atob(pemBody(o.tlsCa)) : undefined;
@@ -290,7 +312,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
   if (!K || K.n !== n) return;
   if (ev === 1) return done(S, 'no data for ' + OTA_IDLE_MS / 1000 + ' s');
   if (ev === 0) {
-    if (!K.f || K.got < K.len || K.i < K.f.length) return done(S, 'short download: ' + K.got + ' of ' + K.len + ' bytes');
+    if (K.f !== '' || K.got < K.len) return done(S, 'short download: ' + K.got + ' of ' + K.len + ' bytes');
     if (K.m && md5Hex(K.h as Md5State) !== K.m) return done(S, 'bad MD5');
     const r = record(S);
     r.a = K.p === SLOT_PREFIXES[0] ? 0 : 1;
@@ -306,7 +328,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
     K.got += ev.length;
     if (K.got > K.len) return done(S, 'more bytes than Content-Length');
     md5Add(K.h, ev);
-    if (!K.f) head(S, K, ev);
+    if (K.f === undefined) head(S, K, ev);
     else body(S, K, ev);
     return;
   }

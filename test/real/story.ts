@@ -394,6 +394,11 @@ export class Story {
     return api(this.apiBase, 'GET', `/api/devices/${this.deviceId}`);
   }
 
+  /** The simulated cloud's API, in process (Blynk.Air's images and shipments, the device's events). */
+  get air(): CloudServer['api'] {
+    return this.cloud.api;
+  }
+
   /** Polls the cloud until `pred(device)` holds. */
   async cloudUntil(what: string, pred: (d: any) => boolean, timeoutMs = 10000): Promise<any> {
     const deadline = Date.now() + timeoutMs;
