@@ -57,25 +57,6 @@ export interface ImageFile {
   r: number;
 }
 
-/** The tag and index at the start of an image (`imageHead`). */
-export interface ImageHead {
-  /** Firmware version (`mcu`). */
-  v: string;
-  /** Firmware type (`fw-type`). */
-  ty: string;
-  /**
-   * The index as text, `name\0size\0crc\0` per file, checked (`entry`
-   * reads one file of it): on the board a list of objects would cost RAM
-   * per file for the whole download.
-   */
-  x: string;
-  /** Number of files, and the bytes of their bodies. */
-  k: number;
-  sum: number;
-  /** Bytes of the tag and index: the bodies start here. */
-  end: number;
-}
-
 /** An update in progress (`Device.ota`). */
 export interface OtaState {
   /** Number of this download (the device's epoch when it started): events of another one are ignored. */
@@ -90,13 +71,29 @@ export interface OtaState {
   m: string;
   /** The digest so far. */
   h?: Md5State;
-  /** Head bytes received while the index is incomplete. */
+  /**
+   * The head's reader (`headField`): the stage (0 tag magic, 1 key, 2 value,
+   * 3 index magic, 4 name, 5 size, 6 CRC, 7 the bodies), the part of a field
+   * that a chunk ended in, the tag keys so far and the current one.
+   */
+  hs: number;
   b: string;
-  /** The index entries (`ImageHead.x`) of the files not complete yet, once the head is read: the first is being written, `o` bytes of it so far. */
-  f?: string;
-  o: number;
-  /** Version coming. */
+  keys: string;
+  k: string;
+  /** The tag's version (`mcu`) and firmware type. */
   v: string;
+  ty: string;
+  /**
+   * The index as text, `name\0size\0crc\0` per file (`entry` reads one):
+   * while the head is read, the entries so far; then the files not complete
+   * yet, the first being written (`o` bytes of it so far). On the board a
+   * list of objects would cost RAM per file for the whole download.
+   */
+  f: string;
+  o: number;
+  /** Files in the index, and the bytes of their bodies. */
+  cnt: number;
+  sum: number;
 }
 
 /** `x` as 8 lowercase hex digits. */
@@ -104,57 +101,63 @@ function hex8(x: number): string {
   return ('0000000' + (x >>> 0).toString(16)).substr(-8);
 }
 
+/** Longest field of the tag or the index (a tag value; a file name is at most 28 bytes). */
+export const MAX_FIELD_BYTES = 128;
+
 /**
- * Reads the tag and the index from the first bytes of an image: the head, an
- * error text, or null while more bytes are needed. Fields are taken one at a
- * time from `b` (the first bytes also hold the start of the bodies).
+ * Takes the next field (`f`, its NUL removed) of the head of download `K`:
+ * an error text, or '' when it was in its place (docs/ota-image.md: the tag's
+ * four keys in order, `edgota1`, then each file's name, size and CRC, the
+ * boot code first, no boot, record or other-slot names, no name twice).
  */
-export function imageHead(b: string): ImageHead | string | null {
-  let e = b.indexOf('\0');
-  if (e < 0) return b.length > 7 ? 'bad tag magic' : null;
-  if (b.substr(0, e) !== 'blnkinf') return 'bad tag magic';
-  let i = e + 1;
-  let keys = '';
-  const tag: { [k: string]: string } = {};
-  for (;;) {
-    e = b.indexOf('\0', i);
-    if (e < 0) return null;
-    const k = b.substring(i, e);
-    i = e + 1;
-    if (!k) break;
-    e = b.indexOf('\0', i);
-    if (e < 0) return null;
-    keys += k + ',';
-    if (keys.length > 24) return 'bad tag';
-    tag[k] = b.substring(i, e);
-    i = e + 1;
+export function headField(K: OtaState, f: string): string {
+  switch (K.hs) {
+    case 0:
+      K.hs = 1;
+      return f === 'blnkinf' ? '' : 'bad tag magic';
+    case 1:
+      if (!f) {
+        K.hs = 3;
+        return K.keys === 'mcu,fw-type,build,blynk,' && K.v && K.ty ? '' : 'bad tag';
+      }
+      K.keys += f + ',';
+      K.k = f;
+      K.hs = 2;
+      return K.keys.length > 24 ? 'bad tag' : '';
+    case 2:
+      if (K.k === 'mcu') K.v = f;
+      if (K.k === 'fw-type') K.ty = f;
+      K.hs = 1;
+      return '';
+    case 3:
+      K.hs = 4;
+      return f === 'edgota1' ? '' : 'bad index magic';
+    case 4: {
+      if (!f) {
+        K.hs = 7;
+        return K.cnt ? '' : 'first file is not ' + BOOT_FILE;
+      }
+      if (!K.cnt && f !== BOOT_FILE) return 'first file is not ' + BOOT_FILE;
+      // Espruino's indexOf also matches where the text ends part-way through the pattern: a hit must fit.
+      const seen = ('\0' + K.f).indexOf('\0' + f + '\0');
+      if (f.length > 27 || f.charAt(0) === '.' || f.charAt(0) === '~' || f.substr(0, 10) === 'edgent.ota' ||
+        f.substr(0, 10) === 'edgent.cfg' || (seen >= 0 && seen + f.length + 2 <= K.f.length + 1)) return 'bad file name ' + f;
+      K.f += f + '\0';
+      K.hs = 5;
+      return '';
+    }
+    case 5:
+      if (String(parseInt(f, 10)) !== f || !(+f > 0)) return 'bad size';
+      K.sum += +f;
+      K.f += f + '\0';
+      K.hs = 6;
+      return '';
   }
-  if (keys !== 'mcu,fw-type,build,blynk,' || !tag.mcu || !tag['fw-type']) return 'bad tag';
-  e = b.indexOf('\0', i);
-  if (e < 0) return null;
-  if (b.substring(i, e) !== 'edgota1') return 'bad index magic';
-  const from = e + 1;
-  let names = '\0';
-  let k = 0;
-  let sum = 0;
-  for (i = from; ;) {
-    if (b.indexOf('\0', i) === i) break;
-    const f = entry(b, i);
-    if (!f) return null;
-    if (typeof f === 'string') return f;
-    // A slot's own files only: never a boot file, the slot record, the config record or the other slot's names.
-    // Espruino's indexOf also matches where the text ends part-way through the pattern: a hit must fit.
-    const seen = names.indexOf('\0' + f.n + '\0');
-    if (f.n.length > 27 || f.n.charAt(0) === '.' || f.n.charAt(0) === '~' || f.n.substr(0, 10) === 'edgent.ota' ||
-      f.n.substr(0, 10) === 'edgent.cfg' || (seen >= 0 && seen + f.n.length + 2 <= names.length)) return 'bad file name ' + f.n;
-    if (!k && f.n !== BOOT_FILE) return 'first file is not ' + BOOT_FILE;
-    names += f.n + '\0';
-    k++;
-    sum += f.s;
-    i = f.r;
-  }
-  if (!k) return 'first file is not ' + BOOT_FILE;
-  return { v: tag.mcu, ty: tag['fw-type'], x: b.substring(from, i), k: k, sum: sum, end: i + 1 };
+  if (hex8(parseInt(f, 16)) !== f) return 'bad CRC';
+  K.f += f + '\0';
+  K.cnt++;
+  K.hs = 4;
+  return '';
 }
 
 /**
@@ -224,14 +227,15 @@ function body(S: Device, K: OtaState, d: string): void {
     const take = f.s - K.o < d.length ? f.s - K.o : d.length;
     const name = K.p + f.n;
     let ok: boolean;
+    // Most chunks go to one file whole: no copy of them then (on the board a chunk is about 45 blocks).
     try {
-      ok = fl.write(name, d.substr(0, take), K.o, f.s);
+      ok = fl.write(name, take < d.length ? d.substr(0, take) : d, K.o, f.s);
     } catch (e) {
       ok = false;
     }
     if (!ok) return done(S, 'flash write failed: ' + name);
     K.o += take;
-    d = d.substr(take);
+    d = take < d.length ? d.substr(take) : '';
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
       if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
@@ -241,40 +245,48 @@ function body(S: Device, K: OtaState, d: string): void {
   }
 }
 
-/** The first bytes of download `K` with the head still incomplete: reads and checks it once it is in. */
+/**
+ * Bytes `d` of download `K` while its head is read: its fields are taken as
+ * they come (a field a chunk ends in waits in `K.b`), and once the index is
+ * complete it is checked against the product, the download's length and the
+ * free Storage space, and the rest of `d` goes to the bodies.
+ */
 function head(S: Device, K: OtaState, d: string): void {
-  const b = K.b ? K.b + d : d;
-  const r = imageHead(b);
-  if (r === null) {
-    if (b.length > MAX_HEAD_BYTES) return done(S, 'bad image: no index in the first ' + MAX_HEAD_BYTES + ' bytes');
-    K.b = b;
-    return;
+  let i = 0;
+  while (K.hs < 7) {
+    const e = d.indexOf('\0', i);
+    if (e < 0) {
+      K.b += d.substr(i);
+      if (K.b.length > MAX_FIELD_BYTES) done(S, 'bad image: a field of its head is too long');
+      return;
+    }
+    const why = headField(K, K.b + d.substring(i, e));
+    K.b = '';
+    i = e + 1;
+    if (why) return done(S, 'bad image: ' + why);
   }
-  K.b = '';
-  if (typeof r === 'string') return done(S, 'bad image: ' + r);
   const o = S.o;
-  if (r.ty !== (o.fwType || o.templateId)) return done(S, 'wrong fw-type ' + r.ty);
-  if (r.end + r.sum !== K.len) return done(S, 'bad image: its files add up to ' + (r.end + r.sum) + ' bytes, the download to ' + K.len);
+  if (K.ty !== (o.fwType || o.templateId)) return done(S, 'wrong fw-type ' + K.ty);
+  const end = K.got - d.length + i;
+  if (end + K.sum !== K.len) return done(S, 'bad image: its files add up to ' + (end + K.sum) + ' bytes, the download to ' + K.len);
   const fl = S.hw.flash;
   if (fl.getStats) {
     // Storage's header per file and its 4-byte alignment; what the update replaces is freed as it goes.
     let need = 0;
     let have = 0;
-    for (let i = 0; i < r.x.length; ) {
-      const f = entry(r.x, i) as ImageFile;
+    for (let j = 0; j < K.f.length; ) {
+      const f = entry(K.f, j) as ImageFile;
       need += STORAGE_FILE_OVERHEAD + ((f.s + 3) & ~3);
       const old = fl.read(K.p + f.n);
       if (old) have += STORAGE_FILE_OVERHEAD + ((old.length + 3) & ~3);
-      i = f.r;
+      j = f.r;
     }
     const st = fl.getStats();
     have += st.freeBytes + st.trashBytes;
     if (need > have) return done(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
   }
-  K.f = r.x;
-  K.v = r.v;
-  S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + r.v + ', ' + r.k + ' files, ' + K.len + ' bytes');
-  body(S, K, b.substr(r.end));
+  S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + K.v + ', ' + K.cnt + ' files, ' + K.len + ' bytes');
+  if (i < d.length) body(S, K, d.substr(i));
 }
 
 /**
@@ -289,7 +301,8 @@ export function otaStart(S: Device, url: string): void {
   if (!hw.http.get || !hw.flash.getStats) return done(S, 'this board cannot download');
   if (!hw.net.tls && url.substr(0, 8) === 'https://') url = 'http://' + url.substr(8);
   const K: OtaState = S.ota = {
-    n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', b: '', o: 0, v: ''
+    n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', hs: 0, b: '', keys: '', k: '', v: '', ty: '',
+    f: '', o: 0, cnt: 0, sum: 0
   };
   const o = S.o;
   const ca = typeof o.tlsCa === 'string' ? atob(pemBody(o.tlsCa)) : undefined;
@@ -312,7 +325,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
   if (!K || K.n !== n) return;
   if (ev === 1) return done(S, 'no data for ' + OTA_IDLE_MS / 1000 + ' s');
   if (ev === 0) {
-    if (K.f !== '' || K.got < K.len) return done(S, 'short download: ' + K.got + ' of ' + K.len + ' bytes');
+    if (K.hs < 7 || K.f || K.got < K.len) return done(S, 'short download: ' + K.got + ' of ' + K.len + ' bytes');
     if (K.m && md5Hex(K.h as Md5State) !== K.m) return done(S, 'bad MD5');
     const r = record(S);
     r.a = K.p === SLOT_PREFIXES[0] ? 0 : 1;
@@ -328,7 +341,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
     K.got += ev.length;
     if (K.got > K.len) return done(S, 'more bytes than Content-Length');
     md5Add(K.h, ev);
-    if (K.f === undefined) head(S, K, ev);
+    if (K.hs < 7) head(S, K, ev);
     else body(S, K, ev);
     return;
   }
