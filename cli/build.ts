@@ -4,10 +4,12 @@
  * `buildOptions`: TypeScript to ES5, rollup, terser, parameters to
  * `arguments`, the Espruino compatibility check), into
  *
- *   <out>/<board>.js          the boot code
+ *   <out>/<board>.js          the firmware: Storage `edgent.boot` of slot 0
  *   <out>/<board>.files.json  its deployment manifest (rollup.config.mjs `manifestOf`)
- *   <out>/<file>              every Storage file the manifest names (form, mode
- *                             modules, CA), copied from the package's prebuilt dist/
+ *   <out>/edgent-loader.js    the boot code, which runs the active slot (boards/loader.ts)
+ *   <out>/<file>              every other Storage file the manifest names (form,
+ *                             mode modules, CA), copied from the package's prebuilt dist/
+ *   <out>/<board>.ota         its OTA image for Blynk.Air (tools/ota-image.js)
  *
  * The firmware is a module that exports `main(board: BoardProfile)`, as the
  * examples' app.ts do; the build generates the entry that calls it with the
@@ -23,7 +25,7 @@ import { rollup, type RollupLog } from 'rollup';
 import * as profiles from '../boards/profiles';
 import type { BoardProfile } from '../boards/profiles';
 import { boardName, BoardName, CHIP_OF, EXIT_FAILED, EXIT_OK, parseVerb, UsageError } from './args';
-import { espruinoCheckPlugin, pipeline, ROOT } from './tools';
+import { espruinoCheckPlugin, otaImage, pipeline, ROOT } from './tools';
 
 /** The `--help` text. */
 export const BUILD_USAGE = `usage: espruino-edgent build <firmware.ts|firmware.js> --board esp32|esp8266 [options]
@@ -36,9 +38,10 @@ with the board's profile:
   import { createEdgent, createBoard, runAtBoot, BoardProfile } from 'espruino-edgent';
   export function main(board: BoardProfile): void { runAtBoot(function () { … }); }
 
-Writes <out>/<board>.js (boot code), <out>/<board>.files.json (the deployment
-manifest that sim and flash read) and the Storage files it names (form, mode
-modules, CA certificate), and prints their sizes.
+Writes <out>/<board>.js (the firmware), <out>/<board>.files.json (the deployment
+manifest that sim and flash read), the loader and the Storage files it names
+(form, mode modules, CA certificate) and <out>/<board>.ota (the image to upload
+to Blynk.Air), and prints their sizes.
 
 options:
   --board esp32|esp8266   the chip (required)
@@ -176,16 +179,23 @@ export async function buildFirmware(o: BuildOptions): Promise<BuiltFile[]> {
     } finally {
       if (built) await built.close();
     }
-    const files: BuiltFile[] = [{ file: bundle.file, role: 'boot code', bytes: statSync(bundle.file).size }];
+    const files: BuiltFile[] = [{ file: bundle.file, role: 'Storage "edgent.boot" (the firmware)', bytes: statSync(bundle.file).size }];
     const manifest = manifestOf(bundle);
-    for (const [name, f] of Object.entries(manifest.storage)) {
-      const from = join(ROOT, 'dist', STORAGE_FILES[name] || f);
+    // The loader (the boot code) and the library's Storage files come prebuilt with the package; edgent.boot is the bundle just built.
+    const copies: Array<[string, string, string]> = [['boot code (the slot loader)', manifest.bootCode as string, manifest.bootCode as string]];
+    for (const [name, f] of Object.entries(manifest.storage)) if (name !== 'edgent.boot') copies.push([`Storage "${name}"`, STORAGE_FILES[name] || f, f]);
+    for (const [role, src, f] of copies) {
+      const from = join(ROOT, 'dist', src);
       const to = join(out, f);
       if (resolve(from) !== resolve(to)) copyFileSync(from, to);
-      files.push({ file: to, role: `Storage "${name}"`, bytes: statSync(to).size });
+      files.push({ file: to, role, bytes: statSync(to).size });
     }
     const manifestFile = join(out, `${o.board}.files.json`);
     files.push({ file: manifestFile, role: 'manifest', bytes: statSync(manifestFile).size });
+    // The Blynk.Air image of this build (docs/ota-image.md): its tag is what the firmware announces.
+    const imageFile = join(out, `${o.board}.ota`);
+    writeFileSync(imageFile, otaImage().imageFromManifest(manifestFile));
+    files.push({ file: imageFile, role: 'OTA image for Blynk.Air', bytes: statSync(imageFile).size });
     const width = Math.max(...files.map((f) => relative(process.cwd(), f.file).length));
     for (const f of files) log(`${relative(process.cwd(), f.file).padEnd(width)}  ${String(f.bytes).padStart(6)} B  ${f.role}`);
     return files;

@@ -22,6 +22,11 @@ export function espruinoCheckPlugin(): typeof import('../tools/rollup-plugin-esp
   return require(join(ROOT, 'tools', 'rollup-plugin-espruino.js'));
 }
 
+/** The OTA image tool (tools/ota-image.js). */
+export function otaImage(): typeof import('../tools/ota-image') {
+  return require(join(ROOT, 'tools', 'ota-image.js'));
+}
+
 /** The flash command (tools/flash.js). */
 export function flashTool(): typeof import('../tools/flash') {
   return require(join(ROOT, 'tools', 'flash.js'));

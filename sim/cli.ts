@@ -12,8 +12,10 @@
 
 import { parseArgs } from 'node:util';
 import { createServer } from 'node:http';
-import { createCloudServer } from './cloud';
-import { createSimDevice, SimDevice } from './device';
+import { join } from 'node:path';
+import { CloudServer, createCloudServer } from './cloud';
+import { createSimDevice, DIST, SimDevice } from './device';
+import { releaseImage } from './release';
 import { attachLedView, describeLed } from './led-view';
 import { http, issueToken, provision, signIn } from './phone';
 import type { VirtualAp } from './espruino';
@@ -27,6 +29,9 @@ commands:
       --board esp32|esp8266     (default esp32)
       --stop-at WAIT_CONFIG     stop there and keep running: use the form at the
                                 printed URL or the provision command by hand
+      --ota                     then ship it 0.2.0 through Blynk.Air: it downloads
+                                the image, reboots into it, and the cloud shows
+                                the shipment succeeded
   cloud       run a simulated Blynk cloud until Ctrl-C
       --tcp PORT --tls PORT --http PORT   (default 0 = any free port)
       --data FILE               keep organizations, tokens and devices in FILE
@@ -98,6 +103,8 @@ export interface StoryOptions {
   until: 'hello' | 'running';
   /** Where the story's lines go. */
   say: (line: string) => void;
+  /** Once provisioned, update the firmware to 0.2.0 through the simulated Blynk.Air. */
+  ota?: boolean;
 }
 
 /**
@@ -144,7 +151,8 @@ export async function runStory(o: StoryOptions): Exit {
     }
     const ok = device.online && device.pins['1'] && device.pins['1'][0] === 'hello';
     say(ok ? 'demo complete: provisioned end to end' : 'demo failed: the cloud did not see the device value');
-    return ok ? 0 : 1;
+    if (!ok || !o.ota) return ok ? 0 : 1;
+    return await update(cloud, dev, device.id, o);
   } finally {
     detach();
     await dev.close();
@@ -152,11 +160,35 @@ export async function runStory(o: StoryOptions): Exit {
   }
 }
 
+/** The story's update: the built firmware released as 0.2.0, shipped to the device, run after its reboot. */
+async function update(cloud: CloudServer, dev: SimDevice, id: number, o: StoryOptions): Exit {
+  const { say } = o;
+  const manifest = join(o.dist || DIST, `${o.chip === 'ESP32' ? 'esp32' : 'esp8266'}.files.json`);
+  const image = cloud.api.uploadImage(releaseImage(manifest, { fwVersion: '0.2.0' }));
+  say(`Blynk.Air: image ${image.id} uploaded (mcu ${image.mcu}, fw-type ${image.fwType}, ${image.size} bytes, MD5 ${image.md5})`);
+  const sid = cloud.api.startShipment({ image: image.id, device: id }).id;
+  say(`Blynk.Air: shipment ${sid} to device ${id}`);
+  let last = '';
+  for (let i = 0; i < 1200; i++) {
+    const st = cloud.api.getShipment(sid).devices[id];
+    if (st.status !== last) say(`Blynk.Air: shipment ${sid}, device ${id}: ${(last = st.status)}${st.reason ? ` (${st.reason})` : ''}`);
+    if (st.status === 'failed') break;
+    if (st.status === 'success' && dev.state === 'RUNNING') {
+      say(`cloud: device ${id} runs ${cloud.api.getDevice(id).info.mcu}`);
+      say('demo complete: updated over the air from 0.1.0 to 0.2.0');
+      return 0;
+    }
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  say('demo failed: the update did not succeed');
+  return 1;
+}
+
 async function demo(args: string[]): Exit {
-  const { values } = parseArgs({ args, options: { board: { type: 'string' }, 'stop-at': { type: 'string' } } });
+  const { values } = parseArgs({ args, options: { board: { type: 'string' }, 'stop-at': { type: 'string' }, ota: { type: 'boolean' } } });
   const stopAt = values['stop-at'];
   if (stopAt !== undefined && stopAt !== 'WAIT_CONFIG') throw new Error('--stop-at takes WAIT_CONFIG');
-  return runStory({ chip: chip(values.board), stopAt, until: 'hello', say: (l: string) => process.stdout.write(l + '\n') });
+  return runStory({ chip: chip(values.board), stopAt, until: 'hello', ota: !!values.ota, say: (l: string) => process.stdout.write(l + '\n') });
 }
 
 async function cloudCommand(args: string[]): Exit {

@@ -15,6 +15,7 @@ import { releaseImage } from '../../sim/release';
 import { slotRead } from '../../lib/slots';
 import { crc32 } from '../../lib/crc32';
 import type { DownloadFault } from '../../sim/cloud';
+import { runStory } from '../../sim/cli';
 
 for (const chip of ['ESP32', 'ESP8266'] as const) {
   describe(`Blynk.Air update on the ${chip} bundle`, function () {
@@ -185,3 +186,16 @@ for (const chip of ['ESP32', 'ESP8266'] as const) {
     });
   });
 }
+
+describe('the demo with --ota (npm start -- --ota)', function () {
+  this.timeout(120000);
+  it('provisions the ESP8266 bundle, then updates it from 0.1.0 to 0.2.0 and says so', async () => {
+    const lines: string[] = [];
+    const code = await runStory({ chip: 'ESP8266', until: 'hello', ota: true, say: (l) => lines.push(l) });
+    assert.equal(code, 0, lines.join('\n'));
+    assert.ok(lines.includes('demo complete: provisioned end to end'), lines.join('\n'));
+    assert.ok(lines.some((l) => /^Blynk\.Air: shipment 1, device \d+: success$/.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^cloud: device \d+ runs 0\.2\.0$/.test(l)), lines.join('\n'));
+    assert.equal(lines[lines.length - 1], 'demo complete: updated over the air from 0.1.0 to 0.2.0');
+  });
+});

@@ -171,10 +171,17 @@ describe('command line', function () {
       const manifest = JSON.parse(fs.readFileSync(path.join(out, 'esp8266.files.json'), 'utf8'));
       const repo = JSON.parse(fs.readFileSync(path.join(__dirname, '../../dist/esp8266.files.json'), 'utf8'));
       assert.deepEqual(manifest, repo);
-      for (const f of [manifest.bootCode, ...Object.values(manifest.storage) as string[]]) {
+      for (const f of [manifest.bootCode, ...Object.values(manifest.storage) as string[], 'esp8266.ota']) {
         assert.ok(fs.statSync(path.join(out, f)).size > 0, f);
         assert.match(r.out, new RegExp(`${f.replace('.', '\\.')} +\\d+ B`));
       }
+      // edgent.boot is this build (not the package's example firmware), and the image carries it.
+      assert.equal(manifest.storage['edgent.boot'], 'esp8266.js');
+      const { readImage } = require('../../tools/ota-image.js');
+      const image = readImage(fs.readFileSync(path.join(out, 'esp8266.ota')));
+      const boot = fs.readFileSync(path.join(out, 'esp8266.js'));
+      assert.equal(image.files[0].name, 'edgent.boot');
+      assert.equal(image.files[0].size, boot.length);
     });
 
     it('builds JavaScript firmware too', async () => {
