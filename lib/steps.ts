@@ -590,6 +590,12 @@ export function run(dev: Device, op: string, arg?: any, arg2?: any): any {
       } else if (cev.type === 'ota') {
         // Blynk.Air's update: the event first, the update after a wait (an update already coming is not restarted).
         if (S.state !== 'RUNNING' || S.timerKind === 'ota') return;
+        if (!hw.system.slot) {
+          // Without the slot loader (the library deployed as a module under the product's boot code) nothing could run an update.
+          hw.system.log('OTA failed: no slot loader in this firmware');
+          S.h.use(CLOUD_MODULE, 'cloudPins', S.cloud, OTA_EVENT, 'OTA failed: no slot loader in this firmware');
+          return;
+        }
         S.air = cev.url;
         S.h.use(CLOUD_MODULE, 'cloudPins', S.cloud, OTA_EVENT, 'OTA started');
         hw.system.log('OTA requested');

@@ -199,3 +199,28 @@ describe('the demo with --ota (npm start -- --ota)', function () {
     assert.equal(lines[lines.length - 1], 'demo complete: updated over the air from 0.1.0 to 0.2.0');
   });
 });
+
+describe('Blynk.Air update of a firmware without the slot loader', function () {
+  this.timeout(60000);
+  let w: World | undefined;
+  afterEach(async () => {
+    if (w) await w.close();
+  });
+
+  it('the library as a module under the product\'s own boot code stays RUNNING and tells the cloud it cannot update', async () => {
+    w = await world({ chip: 'ESP32', product: { templateId: 'TMPL4abcd123', templateName: 'My Device', fwVersion: '0.1.0' } });
+    const logs: string[] = [];
+    w.dev.on('log', (l: string) => logs.push(l));
+    const r = await w.phone();
+    await w.until('RUNNING');
+    const id = (await w.cloudDevice(r.token)).id;
+    const mark = w.dev.states.length;
+    const image = releaseImage(join(DIST, 'esp32.files.json'), { fwVersion: '0.2.0' });
+    w.cloud.api.startShipment({ image: w.cloud.api.uploadImage(image).id, device: id });
+    for (let i = 0; i < 200 && !w.cloud.api.listEvents(id).length; i++) await realSleep(20);
+    assert.deepEqual(w.cloud.api.listEvents(id).map((e) => `${e.name}: ${e.description}`), ['sys_ota: OTA failed: no slot loader in this firmware']);
+    await w.clock.tickAsync(20000);
+    assert.deepEqual(w.dev.states.slice(mark), [], 'still RUNNING');
+    assert.ok(logs.includes('OTA failed: no slot loader in this firmware'), logs.join('\n'));
+  });
+});
