@@ -218,24 +218,24 @@ function header(res: HttpClientResponse, name: string): string | undefined {
   return undefined;
 }
 
-/** Stores the body bytes `d` of download `K`. */
-function body(S: Device, K: OtaState, d: string): void {
+/** Stores the body bytes of download `K` that chunk `d` has from `i` on. */
+function body(S: Device, K: OtaState, d: string, i: number): void {
   const fl = S.hw.flash;
-  while (d.length) {
+  while (i < d.length) {
     if (!K.f) return done(S, 'trailing bytes');
     const f = entry(K.f, 0) as ImageFile;
-    const take = f.s - K.o < d.length ? f.s - K.o : d.length;
+    const take = f.s - K.o < d.length - i ? f.s - K.o : d.length - i;
     const name = K.p + f.n;
     let ok: boolean;
     // Most chunks go to one file whole: no copy of them then (on the board a chunk is about 45 blocks).
     try {
-      ok = fl.write(name, take < d.length ? d.substr(0, take) : d, K.o, f.s);
+      ok = fl.write(name, i || take < d.length ? d.substr(i, take) : d, K.o, f.s);
     } catch (e) {
       ok = false;
     }
     if (!ok) return done(S, 'flash write failed: ' + name);
     K.o += take;
-    d = take < d.length ? d.substr(take) : '';
+    i += take;
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
       if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
@@ -286,7 +286,7 @@ function head(S: Device, K: OtaState, d: string): void {
     if (need > have) return done(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
   }
   S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + K.v + ', ' + K.cnt + ' files, ' + K.len + ' bytes');
-  if (i < d.length) body(S, K, d.substr(i));
+  body(S, K, d, i);
 }
 
 /**
@@ -299,6 +299,8 @@ export function otaStart(S: Device, url: string): void {
   const sl = hw.system.slot;
   if (!sl) return done(S, 'no slot loader in this firmware');
   if (!hw.http.get || !hw.flash.getStats) return done(S, 'this board cannot download');
+  // The URL is not kept: its RAM is the download's.
+  S.air = undefined;
   if (!hw.net.tls && url.substr(0, 8) === 'https://') url = 'http://' + url.substr(8);
   const K: OtaState = S.ota = {
     n: S.epoch, p: SLOT_PREFIXES[sl.p === SLOT_PREFIXES[0] ? 1 : 0], len: 0, got: 0, m: '', hs: 0, b: '', keys: '', k: '', v: '', ty: '',
@@ -342,7 +344,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
     if (K.got > K.len) return done(S, 'more bytes than Content-Length');
     md5Add(K.h, ev);
     if (K.hs < 7) head(S, K, ev);
-    else body(S, K, ev);
+    else body(S, K, ev, 0);
     return;
   }
   if (ev && ev.statusCode !== undefined) {

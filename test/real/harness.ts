@@ -415,7 +415,12 @@ export class RealBoard {
 
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      if (!this.proc) throw new Error(`interpreter exited before its console opened\n${this.tail()}`);
+      if (!this.proc) {
+        // The firmware asked for a reboot while it booted (one on trial that throws): `awaitReboot` starts the next process.
+        const last = this.runs[this.runs.length - 1];
+        if (last.exit && last.exit.rebooted) return;
+        throw new Error(`interpreter exited before its console opened\n${this.tail()}`);
+      }
       try {
         this.sock = await this.connect();
         break;

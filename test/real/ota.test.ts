@@ -6,8 +6,8 @@
  * process on the same flash) into it, and the cloud sees the shipment
  * succeed; every broken download leaves it running 0.1.0 and reporting why;
  * a 0.2.0 that throws at boot is rolled back after three boots. On the
- * 1,600-block ESP8266 build the update also runs under the story's memory
- * cap (memory-budget.json), and its sampled peak is printed.
+ * 1,600-block ESP8266 build the update also runs under its memory cap
+ * (memory-budget.json `capUpdate`), and its sampled peak is printed.
  */
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
@@ -100,8 +100,8 @@ for (const chip of CHIPS) {
     });
 
     if (chip === 'ESP8266') {
-      it('the whole update fits the memory cap of memory-budget.json: no OUT OF MEMORY at any instant', async () => {
-        s = await online(chip, GATE.cap);
+      it('the whole update fits its memory cap of memory-budget.json (capUpdate): no OUT OF MEMORY at any instant', async () => {
+        s = await online(chip, GATE.capUpdate);
         const from = s.board.mark();
         const sid = ship(s, releaseImage(manifest(chip), { fwVersion: '0.2.0' }));
         await s.board.waitFor(/OTA: 0\.2\.0 written, rebooting into it/, UPDATE_MS, from);
