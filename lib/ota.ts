@@ -32,7 +32,6 @@ import { HttpClientResponse } from './ports';
 import { CLOUD_MODULE, OTA_MODULE } from './modules';
 import { BOOT_FILE, OTA_EVENT, SLOT_FILES, SLOT_PREFIXES, SlotRecord, slotRead, slotWrite } from './slots';
 import { Md5State, md5Add, md5Hex, md5Start } from './md5';
-import { crc32 } from './crc32';
 import { pemBody } from './cloud';
 
 /** Base64 to a byte string: a global of Espruino and of Node. */
@@ -42,8 +41,6 @@ declare function atob(base64: string): string;
 export const OTA_IDLE_MS = 30000;
 /** Bytes of Storage's header per file (size and 28-byte name), files aligned to 4 bytes. */
 export const STORAGE_FILE_OVERHEAD = 32;
-/** The tag and the index must end within this many bytes of the image's start. */
-export const MAX_HEAD_BYTES = 2048;
 
 /** One file of an image's index (`entry`). */
 export interface ImageFile {
@@ -178,13 +175,13 @@ export function entry(x: string, i: number): ImageFile | string | null {
 
 /** The slot record through the board's flash. */
 function record(S: Device): SlotRecord {
-  return slotRead(S.hw.flash.read, S.hw.system.crc || crc32);
+  return slotRead(S.hw.flash.read, S.hw.system.crc as (d: string) => number);
 }
 
 function keep(S: Device, r: SlotRecord): boolean {
   const fl = S.hw.flash;
   try {
-    return slotWrite(fl.write, S.hw.system.crc || crc32, r);
+    return slotWrite(fl.write, S.hw.system.crc as (d: string) => number, r);
   } catch (e) {
     return false;
   }
@@ -202,8 +199,9 @@ function done(S: Device, why: string): void {
   const K = S.ota;
   if (K && K.t !== undefined) S.hw.clock.clearTimeout(K.t);
   S.ota = undefined;
-  if (why) {
-    S.hw.system.log('OTA failed: ' + why);
+  if (why) S.hw.system.log('OTA failed: ' + why);
+  // Kept for the next login's report (a board without a CRC has no slot record to keep it in).
+  if (why && S.hw.system.crc) {
     const r = record(S);
     r.w = why;
     keep(S, r);
@@ -238,7 +236,7 @@ function body(S: Device, K: OtaState, d: string, i: number): void {
     i += take;
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
-      if (hex8((S.hw.system.crc || crc32)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
+      if (hex8((S.hw.system.crc as (d: string) => number)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
       K.f = K.f.substr(f.r);
       K.o = 0;
     }
@@ -298,7 +296,7 @@ export function otaStart(S: Device, url: string): void {
   const hw = S.hw;
   const sl = hw.system.slot;
   if (!sl) return done(S, 'no slot loader in this firmware');
-  if (!hw.http.get || !hw.flash.getStats) return done(S, 'this board cannot download');
+  if (!hw.http.get || !hw.flash.getStats || !hw.system.crc) return done(S, 'this board cannot download');
   // The URL is not kept: its RAM is the download's.
   S.air = undefined;
   if (!hw.net.tls && url.substr(0, 8) === 'https://') url = 'http://' + url.substr(8);
@@ -374,7 +372,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
  */
 export function otaCheckIn(S: Device): void {
   const sl = S.hw.system.slot;
-  if (!sl || !sl.c) return;
+  if (!sl || !sl.c || !S.hw.system.crc) return;
   const r = record(S);
   if (r.t) S.hw.system.log('OTA: firmware ' + S.o.fwVer + ' confirmed');
   // A failure not sent (the link dropped meanwhile) waits for the next login.
