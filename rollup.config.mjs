@@ -82,10 +82,12 @@ export const LOADER_FILE = 'edgent-loader.js';
 /**
  * Appended to the loader: evaluates the slot's boot file at the top level (so nothing of the loader's
  * function stays in RAM, and the code keeps its text in flash); a firmware on trial that throws
- * there reboots, which counts one of its trial boots (lib/slots.ts).
+ * there reboots, which counts one of its trial boots (lib/slots.ts). The chip's own reboot:
+ * `E.reboot()` does not exist on ESP8266 (docs/espruino-runtime.md).
  */
 export const LOADER_RUN =
-  'try{eval(require("Storage").read($slot.p+"edgent.boot"))}catch(e){console.log("boot failed: "+e);if($slot.c>1)E.reboot()}';
+  'try{eval(require("Storage").read($slot.p+"edgent.boot"))}catch(e){console.log("boot failed: "+e);' +
+  'if($slot.c>1)(typeof ESP32!="undefined"?ESP32:require("ESP8266")).reboot()}';
 
 /**
  * The deployment manifest of a bundle, `dist/<name>.files.json`: what `npm run flash`, the

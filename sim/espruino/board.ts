@@ -5,7 +5,7 @@
  * Boot sequence (like Espruino): new context → pins, Wi-Fi (saved config
  * restored), globals, quirks → `.boot0`…`.boot3`, then `.bootrst` or
  * `.bootcde` from Storage (flash-resident code) → `E.on('init')` handlers →
- * 'boot' event. `reboot()` (also `ESP32.reboot()`, `require('ESP8266').reboot()`, `E.reboot()`)
+ * 'boot' event. `reboot()` (also `ESP32.reboot()`, `require('ESP8266').reboot()`)
  * tears everything of the boot down (timers, watches, servers, sockets, soft
  * AP, station) and boots again 100 ms later. `powerCut()` does the same
  * teardown with no further flash write and leaves the board off until
@@ -300,8 +300,6 @@ export class VirtualBoard extends EventEmitter {
       builtin: (name) => (Object.prototype.hasOwnProperty.call(builtins, name) ? builtins[name]() : undefined),
       serial: this._serial(),
     });
-    // E.reboot() restarts the chip like ESP32.reboot() (on the real interpreter it exits: a new process is the reboot).
-    globals.E.reboot = realm.fn(reboot);
     evaluate = (code) => globals.runRamCode(code, 'REPL');
     applyQuirks(realm);
     for (const name of ['.boot0', '.boot1', '.boot2', '.boot3']) {
