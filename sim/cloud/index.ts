@@ -6,7 +6,9 @@
  *   (test certificate from `sim/cloud/certs/`, CN `blynk.cloud`, issued by
  *   the test CA `TEST_CA`: not a public CA);
  * - a JSON HTTP API for the phone's side and for tests, and on the same port the
- *   firmware download of Blynk.Air (plain HTTP: an ESP8266 has no TLS).
+ *   firmware download of Blynk.Air (plain HTTP: an ESP8266 has no TLS); the
+ *   same on an HTTPS port (the device certificate), where the download URLs
+ *   point with `otaHttps`, as Blynk.Cloud's do.
  * Port 0 (the default) picks a free port; `ports` reports the chosen ones after
  * `start()`. The same operations are available in process as `api`.
  *
@@ -72,6 +74,7 @@
  */
 
 import { createServer as createHttpServer, Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer, AddressInfo, Server as TcpServer, Socket } from 'node:net';
 import { createServer as createTlsServer, Server as TlsServer } from 'node:tls';
 import { readFileSync } from 'node:fs';
@@ -94,6 +97,10 @@ export interface CloudServerOptions {
   tlsPort?: number;
   /** HTTP API port. @default 0 (ephemeral) */
   httpPort?: number;
+  /** The same API over HTTPS (the device certificate), where Blynk.Air's downloads go with `otaHttps`. @default 0 (ephemeral) */
+  httpsPort?: number;
+  /** Blynk.Air sends `https://` download URLs, on the HTTPS port (as Blynk.Cloud does; an ESP8266 fetches them as `http://`). @default false: plain HTTP */
+  otaHttps?: boolean;
   /** Address to bind: loopback only. @default '127.0.0.1' */
   host?: string;
   /** JSON file to load at start and save on every change. @default none (memory only) */
@@ -109,7 +116,7 @@ export interface CloudServer {
   /** Drops every connection and stops listening. */
   stop(): Promise<void>;
   /** The ports in use (the chosen ones after `start()` when 0 was asked). */
-  readonly ports: { tcp: number; tls: number; http: number };
+  readonly ports: { tcp: number; tls: number; http: number; https: number };
   /** The operations of the HTTP API, in process. */
   readonly api: CloudApi;
 }
@@ -146,14 +153,13 @@ export function createCloudServer(opts: CloudServerOptions = {}): CloudServer {
   if (!LOOPBACK.includes(host)) throw new Error('the simulated cloud listens on loopback only');
   const log = opts.log ?? (() => {});
   const store = new Store(opts.dataFile);
-  const ports = { tcp: opts.tcpPort ?? 0, tls: opts.tlsPort ?? 0, http: opts.httpPort ?? 0 };
-  const hub = new Hub(store, log, () => `http://${host === '::1' ? '[::1]' : host}:${ports.http}`);
+  const ports = { tcp: opts.tcpPort ?? 0, tls: opts.tlsPort ?? 0, http: opts.httpPort ?? 0, https: opts.httpsPort ?? 0 };
+  const name = host === '::1' ? '[::1]' : host;
+  const hub = new Hub(store, log, () => (opts.otaHttps ? `https://${name}:${ports.https}` : `http://${name}:${ports.http}`));
 
   const tcp = createTcpServer((sock) => hub.attach(sock, false));
-  const tls = createTlsServer(
-    { key: readFileSync(join(CERT_DIR, 'key.pem')), cert: readFileSync(join(CERT_DIR, 'cert.pem')) },
-    (sock) => hub.attach(sock, true)
-  );
+  const keys = { key: readFileSync(join(CERT_DIR, 'key.pem')), cert: readFileSync(join(CERT_DIR, 'cert.pem')) };
+  const tls = createTlsServer(keys, (sock) => hub.attach(sock, true));
   tls.on('tlsClientError', (e) => log('tls handshake failed: ' + e.message));
   // Every accepted socket, TLS handshakes in progress included, so stop() leaves none open.
   const accepted = new Set<Socket>();
@@ -165,6 +171,8 @@ export function createCloudServer(opts: CloudServerOptions = {}): CloudServer {
   }
   const http = createHttpServer(httpHandler(hub, hub));
   http.keepAliveTimeout = 1000;
+  const https = createHttpsServer(keys, httpHandler(hub, hub));
+  https.keepAliveTimeout = 1000;
 
   return {
     ports,
@@ -174,13 +182,15 @@ export function createCloudServer(opts: CloudServerOptions = {}): CloudServer {
       ports.tcp = await listen(tcp, ports.tcp, host);
       ports.tls = await listen(tls, ports.tls, host);
       ports.http = await listen(http, ports.http, host);
-      log(`cloud listening on ${host}: tcp ${ports.tcp}, tls ${ports.tls}, http ${ports.http}`);
+      ports.https = await listen(https, ports.https, host);
+      log(`cloud listening on ${host}: tcp ${ports.tcp}, tls ${ports.tls}, http ${ports.http}, https ${ports.https}`);
     },
     async stop() {
       hub.closeAll();
       for (const s of accepted) s.destroy();
       http.closeAllConnections();
-      await Promise.all([close(tcp), close(tls), close(http)]);
+      https.closeAllConnections();
+      await Promise.all([close(tcp), close(tls), close(http), close(https)]);
       log('cloud stopped');
     }
   };

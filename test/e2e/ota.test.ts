@@ -8,6 +8,7 @@
  */
 import { strict as assert } from 'assert';
 import { join } from 'path';
+import { readFileSync } from 'fs';
 import { setTimeout as realSleep } from 'timers/promises';
 import { World, world } from './world';
 import { DIST } from '../../sim/device';
@@ -197,6 +198,47 @@ describe('the demo with --ota (npm start -- --ota)', function () {
     assert.ok(lines.some((l) => /^Blynk\.Air: shipment 1, device \d+: success$/.test(l)), lines.join('\n'));
     assert.ok(lines.some((l) => /^cloud: device \d+ runs 0\.2\.0$/.test(l)), lines.join('\n'));
     assert.equal(lines[lines.length - 1], 'demo complete: updated over the air from 0.1.0 to 0.2.0');
+  });
+});
+
+describe('Blynk.Air update over HTTPS (ESP32)', function () {
+  this.timeout(60000);
+  let w: World | undefined;
+  afterEach(async () => {
+    if (w) await w.close();
+    w = undefined;
+  });
+
+  function record(x: World) {
+    return slotRead((n) => x.dev.board.storage.read(n), crc32);
+  }
+
+  async function shipOverHttps(edgentCa?: string): Promise<{ id: number; sid: number; logs: string[] }> {
+    w = await world({ chip: 'ESP32', otaHttps: true });
+    const logs: string[] = [];
+    w.dev.on('log', (l: string) => { logs.push(l); if (process.env.OTA_LOG) console.log(l); });
+    const r = await w.phone();
+    await w.until('RUNNING');
+    const id = (await w.cloudDevice(r.token)).id;
+    // The download is checked against the running firmware's edgent.ca: replace it to make the server untrusted.
+    if (edgentCa) w.dev.board.storage.write('edgent.ca', edgentCa);
+    const image = releaseImage(join(DIST, 'esp32.files.json'), { fwVersion: '0.2.0' });
+    return { id, sid: w.cloud.api.startShipment({ image: w.cloud.api.uploadImage(image).id, device: id }).id, logs };
+  }
+
+  it('downloads from an https:// URL, checking the server against edgent.ca, and runs 0.2.0', async () => {
+    const { id, sid, logs } = await shipOverHttps();
+    for (let i = 0; i < 3000 && w!.cloud.api.getShipment(sid).devices[id].status !== 'success'; i++) await w!.clock.tickAsync(100);
+    assert.equal(w!.cloud.api.getShipment(sid).devices[id].status, 'success');
+    assert.ok(logs.some((l) => /^OTA: downloading https:\/\/127\.0\.0\.1:\d+\/ota\//.test(l)), logs.join('\n'));
+  });
+
+  it('refuses a server whose certificate does not chain to edgent.ca: the update fails, 0.1.0 stays', async () => {
+    const { id, sid, logs } = await shipOverHttps(readFileSync(join(DIST, 'edgent-ca.der'), 'latin1'));
+    for (let i = 0; i < 3000 && !logs.some((l) => l.startsWith('OTA failed: ')); i++) await w!.clock.tickAsync(100);
+    assert.ok(logs.some((l) => /^OTA failed: download: /.test(l)), logs.join('\n'));
+    assert.equal(record(w!).a, 0, 'still slot 0');
+    assert.notEqual(w!.cloud.api.getShipment(sid).devices[id].status, 'success');
   });
 });
 

@@ -51,6 +51,8 @@ export interface WorldOptions extends Partial<SimDeviceOptions> {
   boot?: boolean;
   /** The cloud keeps its data in this JSON file. @default memory only */
   cloudData?: string;
+  /** Blynk.Air's download URLs are `https://` (the cloud's HTTPS port). @default false */
+  otaHttps?: boolean;
 }
 
 /** Builds and (by default) boots a world. */
@@ -58,6 +60,7 @@ export async function world(o: WorldOptions): Promise<World> {
   const cloudLog: string[] = [];
   const cloud = createCloudServer({
     dataFile: o.cloudData,
+    otaHttps: o.otaHttps,
     log: (l) => {
       cloudLog.push(l);
       if (process.env.E2E_CLOUD_LOG) console.log('CLOUD', Date.now() % 10000000, l);
