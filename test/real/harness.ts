@@ -429,9 +429,16 @@ export class RealBoard {
         await sleep(50);
       }
     }
-    await this.until(() => this.tel.indexOf('>') >= 0, Math.max(1000, deadline - Date.now()), 'the console prompt');
-    const one = await this.eval('1', Math.max(1000, deadline - Date.now()));
-    if (one !== 1) throw new Error(`console answered ${JSON.stringify(one)} to 1`);
+    try {
+      await this.until(() => this.tel.indexOf('>') >= 0, Math.max(1000, deadline - Date.now()), 'the console prompt');
+      const one = await this.eval('1', Math.max(1000, deadline - Date.now()));
+      if (one !== 1) throw new Error(`console answered ${JSON.stringify(one)} to 1`);
+    } catch (e) {
+      // As above: a reboot asked for while the console was opening.
+      const last = this.runs[this.runs.length - 1];
+      if (last.exit && last.exit.rebooted) return;
+      throw e;
+    }
   }
 
   private connect(): Promise<net.Socket> {

@@ -28,9 +28,9 @@ function manifest(chip: Chip): string {
   return path.join(DIST, chip === 'ESP32' ? 'esp32.files.json' : 'esp8266.files.json');
 }
 
-/** A story provisioned and online at 0.1.0. */
+/** A story provisioned and online at 0.1.0 (Blynk.Air's downloads over HTTPS on ESP32, as Blynk.Cloud's). */
 async function online(chip: Chip, cap?: number): Promise<Story> {
-  const s = new Story(chip, { cap });
+  const s = new Story(chip, { cap, otaHttps: chip === 'ESP32' });
   await s.boot();
   await s.portal();
   await s.online();
@@ -93,6 +93,7 @@ for (const chip of CHIPS) {
       const d = await st.cloudUntil('mcu 0.2.0', (x) => x.online && x.info.mcu === '0.2.0');
       assert.equal(d.info.mcu, '0.2.0');
       await st.board.waitFor('OTA: firmware 0.2.0 confirmed', 10000, from);
+      if (chip === 'ESP32') assert.match(st.board.plainLog().slice(0), /OTA: downloading https:\/\//, 'over HTTPS');
       assert.deepEqual(st.board.errors(), []);
       const running = await st.rest(1000);
       console.log(`      ${chip}: update download peak ${peak.max} JsVars above the stand-ins (${peak.count} samples); RUNNING at 0.2.0 ${running}`);

@@ -198,6 +198,8 @@ export interface StoryOptions {
    * OUT OF MEMORY and fails the step. @default none (the whole pool)
    */
   cap?: number;
+  /** Blynk.Air's download URLs are `https://` (the simulated cloud's HTTPS port). @default false */
+  otaHttps?: boolean;
 }
 
 /** Storage name of the ballast: Espruino runs `.boot1` after the stand-ins' `.boot0` and before `.bootcde`. */
@@ -250,7 +252,7 @@ export class Story {
     this.log = o.log || (() => undefined);
     this.dist = o.dist || DIST;
     this.cap = o.cap;
-    this.cloud = createCloudServer({ log: (l) => this.cloudLog.push(l) });
+    this.cloud = createCloudServer({ log: (l) => this.cloudLog.push(l), otaHttps: o.otaHttps });
     this.figures = { chip, requests: [], ms: {} };
   }
 
