@@ -365,7 +365,8 @@ export function otaOn(S: Device, n: number, ev: any): void {
   // Over TLS the server's closing of a finished download comes as an error (Espruino 2v29: -30848, the
   // peer's close_notify) before the close: with every byte in, the close decides.
   if (K.hs === 7 && !K.f && K.got === K.len) return;
-  done(S, 'download: ' + (ev && ev.message ? ev.message : String(ev)));
+  const msg = ev && ev.message ? ev.message : String(ev);
+  done(S, K.h ? 'short download: ' + K.got + ' of ' + K.len + ' bytes (' + msg + ')' : 'download: ' + msg);
 }
 
 /**
