@@ -9,7 +9,9 @@
  * on Espruino every function that exists costs RAM, its code does not.
  * Two store writes run here, with the store alone in RAM rather than with the
  * steps: the commit after the first login (the cloud link is up) and the
- * factory reset's erase (the link was just dropped and may still hold RAM).
+ * factory reset's erase (the link was just dropped and may still hold RAM);
+ * so do the start of a firmware update and the check-in after one, with the
+ * update module (`OTA_MODULE`, lib/ota.ts) alone.
  * What the portal and the cloud report, and the product's state listeners,
  * are taken a step later (`putOff`), once the module that reported it is out
  * of RAM: on a board the busiest instant is when modules are loaded together.

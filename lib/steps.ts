@@ -24,7 +24,8 @@
  *   client (`CLOUD_MODULE`) for each of its calls and each socket or timer
  *   event in the cloud states (the device keeps its state), the config store
  *   (`STORE_MODULE`) for each read or write of the record, the button's
- *   gestures (`BUTTON_MODULE`) to start and stop its watch. A board loads
+ *   gestures (`BUTTON_MODULE`) to start and stop its watch, the update
+ *   (`OTA_MODULE`) for each event of a download in OTA_UPGRADE. A board loads
  *   its radio port from flash for each `hw.wifi()` and frees it after, so it
  *   is never held across a step's other work.
  * - Credentials from `/config` are staged in RAM and committed as VALID only
