@@ -39,8 +39,9 @@ export const BUNDLES = [
   { input: 'lib/mode-steps.ts', file: 'dist/edgent-steps.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The button's gestures, `require`d from Storage for each edge and hold stage (lib/button.ts).
   { input: 'lib/mode-button.ts', file: 'dist/edgent-button.js', format: 'cjs', tsconfig: 'tsconfig.json' },
-  // The firmware update, `require`d from Storage for each step of an update (lib/ota.ts).
+  // The firmware update, `require`d from Storage for each event of an update, and its body path for each chunk (lib/ota.ts).
   { input: 'lib/mode-ota.ts', file: 'dist/edgent-ota.js', format: 'cjs', tsconfig: 'tsconfig.json' },
+  { input: 'lib/mode-otad.ts', file: 'dist/edgent-otad.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The product options' checks, `require`d from Storage once at boot (lib/edgent.ts).
   { input: 'lib/mode-setup.ts', file: 'dist/edgent-setup.js', format: 'cjs', tsconfig: 'tsconfig.json' },
   // The board's Wi-Fi port, `require`d from Storage for each use of `hw.wifi()` (boards/driver.ts).
@@ -71,6 +72,7 @@ export const STORAGE_FILES = {
   'edgent-button': 'edgent-button.js',
   'edgent-wifi': 'edgent-wifi.js',
   'edgent-ota': 'edgent-ota.js',
+  'edgent-otad': 'edgent-otad.js',
   // The CA certificate TLS connections are verified against unless the product sets `tlsCa`
   // (boards/driver.ts CA_FILE): DER bytes, read memory-mapped at each connect.
   'edgent.ca': 'edgent-ca.der',

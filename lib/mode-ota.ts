@@ -1,8 +1,9 @@
 /**
- * The update module (Storage file `edgent-ota`): the download of an OTA image
- * into the other slot and the check-in after an update (`lib/ota.ts`),
- * loaded for each event of an update and for the first login after one. Only
- * the device's entry points are exported: every export costs RAM while loaded.
+ * The update module (Storage file `edgent-ota`): the start, the response, the
+ * end of a firmware download into the other slot and the check-in after an
+ * update (`lib/ota.ts`), loaded for each of those events and for the first
+ * login after an update. Only the device's entry points are exported: every
+ * export costs RAM while loaded.
  */
 
-export { otaStart, otaOn, otaCheckIn } from './ota';
+export { otaStart, otaOn, otaEnd, otaCheckIn } from './ota';

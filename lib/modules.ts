@@ -17,3 +17,5 @@ export const STORE_MODULE = 'edgent-store';
 export const BUTTON_MODULE = 'edgent-button';
 /** Storage module with the firmware update (`lib/ota.ts`), loaded for each step of an update and for the first login after one. */
 export const OTA_MODULE = 'edgent-ota';
+/** Storage module with the body path of a firmware update (`lib/ota.ts` `otaData`), loaded for each chunk of a download. */
+export const OTA_DATA_MODULE = 'edgent-otad';

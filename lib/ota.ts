@@ -1,11 +1,14 @@
 /**
- * The firmware update (Storage module `edgent-ota`): Blynk.Air's download of
- * an OTA image (docs/ota-image.md) into the slot that is not running
- * (lib/slots.ts), checked as it streams, then the switch to it. The device
- * loads this module for each event of the download (the response, each body
- * chunk, the end, an error, the idle timer: one bound relay per download,
- * as for the cloud client) and for its first login after an update or a
- * failed one (`otaCheckIn`); the download's state is `Device.ota`.
+ * The firmware update: Blynk.Air's download of an OTA image
+ * (docs/ota-image.md) into the slot that is not running (lib/slots.ts),
+ * checked as it streams, then the switch to it. Two Storage modules: the
+ * device loads `edgent-ota` for the download's start, its response, its end,
+ * an error, the idle timer and the first login after an update or a failed
+ * one (`otaCheckIn`), and `edgent-otad` (`otaData`: the MD5, the head, the
+ * files' bytes) for each body chunk: on an ESP8266 the busiest instant of an
+ * update is a chunk's, and the smaller the module loaded for it the more RAM
+ * the product keeps. Bound relays, as for the cloud client; the download's
+ * state is `Device.ota`.
  *
  * - The answer must be 200 with a `Content-Length`; an `x-MD5` header of 32
  *   hex digits must match the MD5 of the whole body (streamed, `lib/md5.ts`).
@@ -29,7 +32,7 @@
 
 import { Device } from './machine';
 import { HttpClientResponse } from './ports';
-import { CLOUD_MODULE, OTA_MODULE } from './modules';
+import { CLOUD_MODULE, OTA_DATA_MODULE, OTA_MODULE } from './modules';
 import { BOOT_FILE, OTA_EVENT, SLOT_FILES, SLOT_PREFIXES, SlotRecord, slotRead, slotWrite } from './slots';
 import { Md5State, md5Add, md5Hex, md5Start } from './md5';
 import { pemBody } from './cloud';
@@ -66,8 +69,13 @@ export interface OtaState {
   len: number;
   got: number;
   m: string;
-  /** The digest so far. */
+  /**
+   * The digest so far, then its hex once the last byte is in. Both made and
+   * used by the body module only: the minifier names an `Md5State`'s fields
+   * per bundle.
+   */
   h?: Md5State;
+  md?: string;
   /**
    * The head's reader (`headField`): the stage (0 tag magic, 1 key, 2 value,
    * 3 index magic, 4 name, 5 size, 6 CRC, 7 the bodies), the part of a field
@@ -209,6 +217,14 @@ function done(S: Device, why: string): void {
   S.h.putOff(why ? 'update_failed' : 'updated');
 }
 
+/**
+ * A failure found by the data path (`otaData`, in the download's own module):
+ * ended by this module's `otaEnd`, loaded for it.
+ */
+function fail(S: Device, why: string): void {
+  S.h.use(OTA_MODULE, 'otaEnd', S, why);
+}
+
 /** A header of a response, whatever the case of its name. */
 function header(res: HttpClientResponse, name: string): string | undefined {
   const h = res.headers || {};
@@ -220,7 +236,7 @@ function header(res: HttpClientResponse, name: string): string | undefined {
 function body(S: Device, K: OtaState, d: string, i: number): void {
   const fl = S.hw.flash;
   while (i < d.length) {
-    if (!K.f) return done(S, 'trailing bytes');
+    if (!K.f) return fail(S, 'trailing bytes');
     const f = entry(K.f, 0) as ImageFile;
     const take = f.s - K.o < d.length - i ? f.s - K.o : d.length - i;
     const name = K.p + f.n;
@@ -231,12 +247,12 @@ function body(S: Device, K: OtaState, d: string, i: number): void {
     } catch (e) {
       ok = false;
     }
-    if (!ok) return done(S, 'flash write failed: ' + name);
+    if (!ok) return fail(S, 'flash write failed: ' + name);
     K.o += take;
     i += take;
     if (K.o === f.s) {
       // The file as it landed in flash, read back (memory-mapped: no copy).
-      if (hex8((S.hw.system.crc as (d: string) => number)(fl.read(name) || '')) !== f.c) return done(S, 'CRC mismatch: ' + f.n);
+      if (hex8((S.hw.system.crc as (d: string) => number)(fl.read(name) || '')) !== f.c) return fail(S, 'CRC mismatch: ' + f.n);
       K.f = K.f.substr(f.r);
       K.o = 0;
     }
@@ -255,18 +271,18 @@ function head(S: Device, K: OtaState, d: string): void {
     const e = d.indexOf('\0', i);
     if (e < 0) {
       K.b += d.substr(i);
-      if (K.b.length > MAX_FIELD_BYTES) done(S, 'bad image: a field of its head is too long');
+      if (K.b.length > MAX_FIELD_BYTES) fail(S, 'bad image: a field of its head is too long');
       return;
     }
     const why = headField(K, K.b + d.substring(i, e));
     K.b = '';
     i = e + 1;
-    if (why) return done(S, 'bad image: ' + why);
+    if (why) return fail(S, 'bad image: ' + why);
   }
   const o = S.o;
-  if (K.ty !== (o.fwType || o.templateId)) return done(S, 'wrong fw-type ' + K.ty);
+  if (K.ty !== (o.fwType || o.templateId)) return fail(S, 'wrong fw-type ' + K.ty);
   const end = K.got - d.length + i;
-  if (end + K.sum !== K.len) return done(S, 'bad image: its files add up to ' + (end + K.sum) + ' bytes, the download to ' + K.len);
+  if (end + K.sum !== K.len) return fail(S, 'bad image: its files add up to ' + (end + K.sum) + ' bytes, the download to ' + K.len);
   const fl = S.hw.flash;
   if (fl.getStats) {
     // Storage's header per file and its 4-byte alignment; what the update replaces is freed as it goes.
@@ -281,7 +297,7 @@ function head(S: Device, K: OtaState, d: string): void {
     }
     const st = fl.getStats();
     have += st.freeBytes + st.trashBytes;
-    if (need > have) return done(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
+    if (need > have) return fail(S, 'no space: ' + need + ' bytes needed, ' + have + ' free');
   }
   S.hw.system.log('OTA: ' + o.fwVer + ' -> ' + K.v + ', ' + K.cnt + ' files, ' + K.len + ' bytes');
   body(S, K, d, i);
@@ -316,9 +332,35 @@ export function otaStart(S: Device, url: string): void {
 }
 
 /**
- * An event of download `n`: the response (its head is in), a body chunk
- * (byte string), an error (`{message}`), 0 (the connection closed) or 1 (the
- * idle timer). Events of another download are ignored.
+ * A body chunk `d` of download `n` (the module `edgent-otad`, loaded for each
+ * chunk: the MD5, the head's fields, the files' bytes; a failure loads this
+ * module's `otaEnd`). Chunks of another download are ignored.
+ */
+export function otaData(S: Device, n: number, d: string): void {
+  const K = S.ota;
+  if (!K || K.n !== n || !K.len) return;
+  idle(S, K);
+  K.got += d.length;
+  if (K.got > K.len) return fail(S, 'more bytes than Content-Length');
+  if (!K.h) K.h = md5Start();
+  md5Add(K.h, d);
+  if (K.got === K.len) {
+    K.md = md5Hex(K.h);
+    K.h = undefined;
+  }
+  if (K.hs < 7) head(S, K, d);
+  else body(S, K, d, 0);
+}
+
+/** Ends the update in progress: `why` = '' switched to the new slot, else what failed (see `done`). */
+export function otaEnd(S: Device, why: string): void {
+  if (S.ota) done(S, why);
+}
+
+/**
+ * An event of download `n`: the response (its head is in), an error
+ * (`{message}`), 0 (the connection closed) or 1 (the idle timer). Events of
+ * another download are ignored.
  */
 export function otaOn(S: Device, n: number, ev: any): void {
   const K = S.ota;
@@ -326,7 +368,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
   if (ev === 1) return done(S, 'no data for ' + OTA_IDLE_MS / 1000 + ' s');
   if (ev === 0) {
     if (K.hs < 7 || K.f || K.got < K.len) return done(S, 'short download: ' + K.got + ' of ' + K.len + ' bytes');
-    if (K.m && md5Hex(K.h as Md5State) !== K.m) return done(S, 'bad MD5');
+    if (K.m && K.md !== K.m) return done(S, 'bad MD5');
     const r = record(S);
     r.a = K.p === SLOT_PREFIXES[0] ? 0 : 1;
     r.t = 1;
@@ -335,17 +377,8 @@ export function otaOn(S: Device, n: number, ev: any): void {
     S.hw.system.log('OTA: ' + K.v + ' written, rebooting into it');
     return done(S, '');
   }
-  idle(S, K);
-  if (typeof ev === 'string') {
-    if (!K.h) return;
-    K.got += ev.length;
-    if (K.got > K.len) return done(S, 'more bytes than Content-Length');
-    md5Add(K.h, ev);
-    if (K.hs < 7) head(S, K, ev);
-    else body(S, K, ev, 0);
-    return;
-  }
   if (ev && ev.statusCode !== undefined) {
+    idle(S, K);
     const res = ev as HttpClientResponse;
     if (+res.statusCode !== 200) return done(S, 'HTTP ' + res.statusCode);
     const len = header(res, 'content-length');
@@ -356,9 +389,8 @@ export function otaOn(S: Device, n: number, ev: any): void {
     let ok = m.length === 32;
     for (let j = 0; ok && j < 32; j += 8) ok = hex8(parseInt(m.substr(j, 8), 16)) === m.substr(j, 8);
     if (ok) K.m = m;
-    K.h = md5Start();
-    const relay = S.h.use.bind(null, OTA_MODULE, 'otaOn', S, n);
-    res.on('data', relay);
+    // The body's chunks go to the download's own module, the end here.
+    res.on('data', S.h.use.bind(null, OTA_DATA_MODULE, 'otaData', S, n));
     res.on('close', S.h.use.bind(null, OTA_MODULE, 'otaOn', S, n, 0));
     return;
   }
@@ -366,7 +398,7 @@ export function otaOn(S: Device, n: number, ev: any): void {
   // peer's close_notify) before the close: with every byte in, the close decides.
   if (K.hs === 7 && !K.f && K.got === K.len) return;
   const msg = ev && ev.message ? ev.message : String(ev);
-  done(S, K.h ? 'short download: ' + K.got + ' of ' + K.len + ' bytes (' + msg + ')' : 'download: ' + msg);
+  done(S, K.len ? 'short download: ' + K.got + ' of ' + K.len + ' bytes (' + msg + ')' : 'download: ' + msg);
 }
 
 /**
