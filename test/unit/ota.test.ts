@@ -6,7 +6,9 @@
  */
 import { strict as assert } from 'assert';
 import { createRequire } from 'module';
-import { entry, headField, OtaState } from '../../lib/ota';
+import sinon from 'sinon';
+import { entry, headField, otaStart, OtaState } from '../../lib/ota';
+import type { Device } from '../../lib/machine';
 import { SLOT_FILES, slotRead, slotWrite } from '../../lib/slots';
 import { crc32 } from '../../lib/crc32';
 
@@ -134,5 +136,59 @@ describe('slot record', () => {
     }
     f.files[SLOT_FILES[0]] = whole.replace('2 1 1', '2 0 1');
     assert.equal(slotRead(f.read, crc32).q, 1);
+  });
+});
+
+describe('otaStart', () => {
+  /** A device in OTA_UPGRADE on fakes: `tls` as the board has it, the loader's slot `p`. */
+  function device(tls: boolean, slot?: { p: string; c: number }) {
+    const on = sinon.spy();
+    const get = sinon.stub().returns({ on });
+    const putOff = sinon.spy();
+    const log: string[] = [];
+    const S = {
+      epoch: 3, o: { templateId: 'TMPL4abcd123', fwVer: '0.1.0' },
+      hw: {
+        net: { tls }, http: { get },
+        flash: { getStats: () => ({ freeBytes: 1e6, trashBytes: 0 }), read: () => undefined, write: () => true },
+        system: { slot, crc: crc32, log: (l: string) => log.push(l) },
+        clock: { setTimeout: () => 1, clearTimeout: () => undefined }
+      },
+      h: { use: function () { return undefined; }, putOff }
+    } as unknown as Device;
+    return { S, get, on, putOff, log };
+  }
+
+  it('fetches an https:// URL as http:// on a board without TLS (ESP8266), as Blynk\'s firmware does', () => {
+    const { S, get, on } = device(false, { p: '', c: 0 });
+    otaStart(S, 'https://fra1.blynk.cloud/ota/fw?token=x');
+    assert.equal(get.firstCall.args[0], 'http://fra1.blynk.cloud/ota/fw?token=x');
+    assert.equal(on.firstCall.args[0], 'error');
+    assert.equal(S.ota!.p, '~', 'writes into slot 1 while slot 0 runs');
+    assert.equal(S.ota!.n, 3);
+  });
+
+  it('keeps https:// where the board has TLS (ESP32), and writes into slot 0 while slot 1 runs', () => {
+    const { S, get } = device(true, { p: '~', c: 0 });
+    otaStart(S, 'https://fra1.blynk.cloud/ota/fw');
+    assert.equal(get.firstCall.args[0], 'https://fra1.blynk.cloud/ota/fw');
+    assert.equal(S.ota!.p, '');
+  });
+
+  it('fails at once, downloading nothing, without the slot loader', () => {
+    const { S, get, putOff, log } = device(true);
+    otaStart(S, 'https://fra1.blynk.cloud/ota/fw');
+    assert.equal(get.callCount, 0);
+    assert.deepEqual(putOff.firstCall.args, ['update_failed']);
+    assert.deepEqual(log, ['OTA failed: no slot loader in this firmware']);
+  });
+
+  it('fails as a download error when the board cannot reach the host (Espruino\'s get throws)', () => {
+    const { S, putOff, log, get } = device(true, { p: '', c: 0 });
+    get.throws(new Error('Unable to locate host'));
+    otaStart(S, 'https://nowhere.invalid/fw');
+    assert.deepEqual(putOff.firstCall.args, ['update_failed']);
+    assert.ok(log.includes('OTA failed: download: Error: Unable to locate host'), log.join('\n'));
+    assert.equal(S.ota, undefined);
   });
 });
