@@ -186,6 +186,7 @@ function record(S: Device): SlotRecord {
   return slotRead(S.hw.flash.read, S.hw.system.crc as (d: string) => number);
 }
 
+/** Writes `r` as the next slot record; false when the flash refused it. */
 function keep(S: Device, r: SlotRecord): boolean {
   const fl = S.hw.flash;
   try {
